@@ -1,0 +1,36 @@
+#ifndef IPALLOW_CACHE_H
+#define IPALLOW_CACHE_H
+
+#include "ipallow-list.h"
+
+/* A bounded cache of compiled lists keyed by the exact field text. It
+   belongs to one policy (whose sets the lists point into), so it can
+   never serve a list compiled against another policy: reloading makes a
+   new policy and a new cache. Least recently used entries go first. Not
+   thread-safe; Dovecot's auth and mail processes are single-threaded. */
+struct ipallow_cache;
+
+#define IPALLOW_CACHE_DEFAULT_ENTRIES 4096
+#define IPALLOW_CACHE_DEFAULT_BYTES (32 * 1024 * 1024)
+
+struct ipallow_cache *ipallow_cache_create(unsigned int max_entries,
+					   size_t max_bytes);
+
+/* Returns the compiled list for text, parsing it on a miss. The list
+   stays valid until the next call on the same cache. Returns 1 (valid
+   list), 0 (invalid list, see its diagnostics) or -1 when out of memory. */
+int ipallow_cache_get(struct ipallow_cache *cache, const char *text,
+		      const struct ipallow_parse_ctx *ctx,
+		      const struct ipallow_list **list_r);
+
+struct ipallow_cache_stats {
+	unsigned long hits, misses, evictions;
+	unsigned int entries;
+	size_t bytes;
+};
+void ipallow_cache_get_stats(const struct ipallow_cache *cache,
+			     struct ipallow_cache_stats *stats_r);
+
+void ipallow_cache_free(struct ipallow_cache **cache);
+
+#endif

@@ -1,0 +1,310 @@
+/* One allow_nets value: split, parse every entry, compile (SPEC §3). */
+#include "config.h"
+#include "ipallow-list.h"
+#include "ipallow-alloc.h"
+#include "ipallow-set.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define IPALLOW_SET_NAME_MAX 64
+
+struct list_parser {
+	const char *text;
+	const struct ipallow_parse_ctx *ctx;
+	struct ipallow_list *list;
+	struct ipallow_prefix_array prefixes;
+	/* normalised text being built */
+	char *norm;
+	size_t norm_len, norm_alloc;
+};
+
+static bool is_separator(char c)
+{
+	return c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
+		c == '\v' || c == '\f';
+}
+
+static bool is_set_name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		(c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+}
+
+void ipallow_escape_text(const char *text, size_t len, char *buf,
+			 size_t bufsize)
+{
+	size_t i, pos = 0;
+
+	if (bufsize == 0)
+		return;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+		bool plain = c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+		size_t need = plain ? 1 : 4;
+
+		if (pos + need > IPALLOW_DIAG_TEXT_MAX ||
+		    pos + need + 4 > bufsize) {
+			if (pos + 4 <= bufsize) {
+				memcpy(buf + pos, "...", 3);
+				pos += 3;
+			}
+			break;
+		}
+		if (plain)
+			buf[pos++] = (char)c;
+		else
+			pos += (size_t)snprintf(buf + pos, bufsize - pos,
+						"\\x%02x", c);
+	}
+	buf[pos] = '\0';
+}
+
+static void __attribute__((format(printf, 7, 8)))
+diag_add(struct ipallow_diag *diags, unsigned int *count, unsigned int entry,
+	 size_t offset, const char *entry_text, size_t entry_len,
+	 const char *fmt, ...)
+{
+	struct ipallow_diag *diag;
+	va_list args;
+
+	if ((*count)++ >= IPALLOW_LIST_MAX_DIAGS)
+		return;
+	diag = &diags[*count - 1];
+	diag->entry = entry;
+	diag->column = entry == 0 ? 0 : (unsigned int)offset + 1;
+	ipallow_escape_text(entry_text, entry_len, diag->text,
+			    sizeof(diag->text));
+	va_start(args, fmt);
+	vsnprintf(diag->message, sizeof(diag->message), fmt, args);
+	va_end(args);
+}
+
+static int norm_append(struct list_parser *p, const char *str, size_t len)
+{
+	size_t need = p->norm_len + len + 3;
+
+	if (need > p->norm_alloc) {
+		size_t new_alloc = p->norm_alloc == 0 ? 64 : p->norm_alloc;
+		char *norm;
+
+		while (new_alloc < need)
+			new_alloc *= 2;
+		norm = ipallow_realloc(p->norm, new_alloc);
+		if (norm == NULL)
+			return -1;
+		p->norm = norm;
+		p->norm_alloc = new_alloc;
+	}
+	if (p->norm_len > 0) {
+		memcpy(p->norm + p->norm_len, ", ", 2);
+		p->norm_len += 2;
+	}
+	memcpy(p->norm + p->norm_len, str, len);
+	p->norm_len += len;
+	p->norm[p->norm_len] = '\0';
+	return 0;
+}
+
+static int list_add_set(struct list_parser *p, const struct ipallow_set *set)
+{
+	struct ipallow_list *list = p->list;
+	const struct ipallow_set **sets;
+	unsigned int i;
+
+	for (i = 0; i < list->sets_count; i++) {
+		if (list->sets[i] == set)
+			return 0;
+	}
+	sets = ipallow_reallocarray(list->sets, list->sets_count + 1,
+				    sizeof(*sets));
+	if (sets == NULL)
+		return -1;
+	list->sets = sets;
+	list->sets[list->sets_count++] = set;
+	return 0;
+}
+
+/* "@name": a named set of the policy. */
+static int parse_set_ref(struct list_parser *p, unsigned int entry,
+			 size_t offset, const char *s, size_t len)
+{
+	struct ipallow_list *list = p->list;
+	const char *name = s + 1;
+	size_t name_len = len - 1, i;
+
+	if (name_len == 0 || name_len > IPALLOW_SET_NAME_MAX) {
+		diag_add(list->errors, &list->error_count, entry, offset, s, len,
+			 "invalid set name");
+		return 0;
+	}
+	for (i = 0; i < name_len; i++) {
+		if (!is_set_name_char(name[i])) {
+			diag_add(list->errors, &list->error_count, entry,
+				 offset, s, len, "invalid set name");
+			return 0;
+		}
+	}
+	for (i = 0; i < p->ctx->sets_count; i++) {
+		const struct ipallow_set *set = p->ctx->sets[i];
+
+		if (strlen(set->name) == name_len &&
+		    memcmp(set->name, name, name_len) == 0) {
+			if (list_add_set(p, set) < 0 || norm_append(p, s, len) < 0)
+				return -1;
+			list->valid_count++;
+			return 0;
+		}
+	}
+	diag_add(list->errors, &list->error_count, entry, offset, s, len,
+		 "unknown set (not defined in the policy's sets)");
+	return 0;
+}
+
+static int parse_entry(struct list_parser *p, unsigned int entry,
+		       size_t offset, const char *s, size_t len)
+{
+	struct ipallow_list *list = p->list;
+	struct ipallow_prefix prefix;
+	char buf[IPALLOW_ADDR_STRLEN];
+	const char *error;
+	bool host_bits;
+	int ret;
+
+	if (s[0] == '@')
+		return parse_set_ref(p, entry, offset, s, len);
+
+	ret = ipallow_prefix_parse(s, len, &prefix, &host_bits, &error);
+	if (ret == -2)
+		return -1;
+	if (ret < 0) {
+		diag_add(list->errors, &list->error_count, entry, offset, s,
+			 len, "%s", error);
+		return 0;
+	}
+	ipallow_prefix_to_str(&prefix, buf);
+	if (host_bits) {
+		diag_add(list->warnings, &list->warning_count, entry, offset,
+			 s, len, "host bits are set; this means %s", buf);
+	}
+	if (ipallow_prefix_array_add(&p->prefixes, &prefix) < 0 ||
+	    norm_append(p, buf, strlen(buf)) < 0)
+		return -1;
+	list->valid_count++;
+	return 0;
+}
+
+static int list_parse_entries(struct list_parser *p)
+{
+	struct ipallow_list *list = p->list;
+	const char *text = p->text;
+	size_t pos = 0, len = list->text_bytes;
+
+	if (len > p->ctx->limits.max_bytes) {
+		char detail[64];
+
+		snprintf(detail, sizeof(detail), "%zu bytes", len);
+		list->over_limit = true;
+		diag_add(list->errors, &list->error_count, 0, 0, detail,
+			 strlen(detail), "list is longer than %zu bytes "
+			 "(limits.bytes)", p->ctx->limits.max_bytes);
+		return 0;
+	}
+	while (pos < len) {
+		size_t start;
+
+		while (pos < len && is_separator(text[pos]))
+			pos++;
+		if (pos == len)
+			break;
+		start = pos;
+		while (pos < len && !is_separator(text[pos]))
+			pos++;
+		if (++list->entry_count > p->ctx->limits.max_entries) {
+			list->over_limit = true;
+			diag_add(list->errors, &list->error_count,
+				 list->entry_count, start, text + start,
+				 pos - start, "list has more than %u entries "
+				 "(limits.entries)",
+				 p->ctx->limits.max_entries);
+			return 0;
+		}
+		if (parse_entry(p, list->entry_count, start, text + start,
+				pos - start) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int ipallow_list_parse(const char *text, const struct ipallow_parse_ctx *ctx,
+		       struct ipallow_list **list_r)
+{
+	struct list_parser p;
+	struct ipallow_list *list;
+
+	*list_r = NULL;
+	list = ipallow_calloc(1, sizeof(*list));
+	if (list == NULL)
+		return -1;
+	memset(&p, 0, sizeof(p));
+	p.text = text;
+	p.ctx = ctx;
+	p.list = list;
+	list->text_bytes = strlen(text);
+
+	if (list_parse_entries(&p) < 0 ||
+	    ipallow_radix_build(p.prefixes.prefixes, p.prefixes.count,
+				&list->radix) < 0 ||
+	    (p.norm == NULL && norm_append(&p, "", 0) < 0)) {
+		ipallow_prefix_array_free(&p.prefixes);
+		ipallow_free(p.norm);
+		ipallow_list_free(&list);
+		return -1;
+	}
+	ipallow_prefix_array_free(&p.prefixes);
+	list->normalised = p.norm;
+	list->memory = sizeof(*list) + ipallow_radix_memory(list->radix) +
+		p.norm_alloc + list->sets_count * sizeof(*list->sets);
+	*list_r = list;
+	return list->error_count == 0 ? 1 : 0;
+}
+
+bool ipallow_list_lookup(const struct ipallow_list *list,
+			 const struct ipallow_addr *addr)
+{
+	unsigned int i;
+
+	if (ipallow_radix_lookup(list->radix, addr))
+		return true;
+	for (i = 0; i < list->sets_count; i++) {
+		if (ipallow_radix_lookup(list->sets[i]->radix, addr))
+			return true;
+	}
+	return false;
+}
+
+const char *ipallow_diag_format(const struct ipallow_diag *diag,
+				char buf[IPALLOW_DIAG_STRLEN])
+{
+	if (diag->entry == 0)
+		snprintf(buf, IPALLOW_DIAG_STRLEN, "%s (%s)", diag->message,
+			 diag->text);
+	else
+		snprintf(buf, IPALLOW_DIAG_STRLEN, "entry %u \"%s\": %s",
+			 diag->entry, diag->text, diag->message);
+	return buf;
+}
+
+void ipallow_list_free(struct ipallow_list **_list)
+{
+	struct ipallow_list *list = *_list;
+
+	if (list == NULL)
+		return;
+	*_list = NULL;
+	ipallow_radix_free(&list->radix);
+	ipallow_free(list->sets);
+	ipallow_free(list->normalised);
+	ipallow_free(list);
+}

@@ -1,0 +1,94 @@
+#ifndef IPALLOW_LIST_H
+#define IPALLOW_LIST_H
+
+#include "ipallow-radix.h"
+
+struct ipallow_set;
+
+#define IPALLOW_DIAG_TEXT_MAX 64
+
+/* One diagnostic about one list entry. Entries and columns count from 1:
+   entry is the number of the non-empty entry, column the byte position in
+   the list text where that entry starts. */
+struct ipallow_diag {
+	unsigned int entry;
+	unsigned int column;
+	/* The entry as written, non-printable bytes escaped as \xNN, cut at
+	   IPALLOW_DIAG_TEXT_MAX bytes with "..." appended. */
+	char text[IPALLOW_DIAG_TEXT_MAX + 4 * 4 + 4];
+	char message[128];	/* English, for operators */
+};
+/* How many error and warning diagnostics a list keeps (counts are exact). */
+#define IPALLOW_LIST_MAX_DIAGS 16
+/* Enough for any formatted diagnostic. */
+#define IPALLOW_DIAG_STRLEN 256
+
+struct ipallow_list_limits {
+	unsigned int max_entries;	/* default 1024 */
+	size_t max_bytes;		/* default 65536 */
+};
+#define IPALLOW_LIST_DEFAULT_MAX_ENTRIES 1024
+#define IPALLOW_LIST_DEFAULT_MAX_BYTES 65536
+/* Dovecot's auth workers cap a reply line at 8 KiB. */
+#define IPALLOW_LIST_WORKER_BYTES 8192
+
+/* What the parser needs from its surroundings: limits and the named sets
+   (SPEC §5) that "@name" entries may refer to. */
+struct ipallow_parse_ctx {
+	struct ipallow_list_limits limits;
+	struct ipallow_set *const *sets;
+	unsigned int sets_count;
+};
+
+struct ipallow_list {
+	/* The valid prefixes of the list; never NULL (may be empty). */
+	struct ipallow_radix *radix;
+	/* Valid "@name" entries, pointing into the parse context's sets
+	   (not owned; the sets outlive the list). */
+	const struct ipallow_set **sets;
+	unsigned int sets_count;
+
+	unsigned int entry_count;	/* non-empty entries seen */
+	unsigned int valid_count;	/* entries that parsed */
+	/* The whole list is invalid regardless of on_invalid: over the
+	   entry or byte limit. errors[0] says which. */
+	bool over_limit;
+
+	unsigned int error_count, warning_count;
+	struct ipallow_diag errors[IPALLOW_LIST_MAX_DIAGS];
+	struct ipallow_diag warnings[IPALLOW_LIST_MAX_DIAGS];
+
+	/* Valid entries, normalised, separated by ", ". */
+	char *normalised;
+	size_t text_bytes;	/* length of the original text */
+	size_t memory;		/* bytes held by this list (for the cache) */
+};
+
+/* Parses one allow_nets value (SPEC §3). Every entry is examined, so all
+   errors are counted and the first IPALLOW_LIST_MAX_DIAGS kept.
+
+   Returns 1 when the list is valid, 0 when it is not (*list_r is still set:
+   it holds the valid entries and the diagnostics, which is what
+   on_invalid: skip needs; the caller decides), -1 when out of memory
+   (*list_r is NULL). An empty or all-blank text gives a valid list with
+   entry_count == 0: no restriction. */
+int ipallow_list_parse(const char *text, const struct ipallow_parse_ctx *ctx,
+		       struct ipallow_list **list_r);
+
+/* True if addr is inside the list's own prefixes or one of its sets. */
+bool ipallow_list_lookup(const struct ipallow_list *list,
+			 const struct ipallow_addr *addr);
+
+/* Formats `entry 3 "10/8": IPv4 shorthand is not allowed` into buf and
+   returns buf. */
+const char *ipallow_diag_format(const struct ipallow_diag *diag,
+				char buf[IPALLOW_DIAG_STRLEN]);
+
+/* Escapes text[0..len) for a log line or diagnostic as described for
+   struct ipallow_diag. */
+void ipallow_escape_text(const char *text, size_t len, char *buf,
+			 size_t bufsize);
+
+void ipallow_list_free(struct ipallow_list **list);
+
+#endif

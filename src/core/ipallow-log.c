@@ -1,0 +1,93 @@
+/* Log line bodies, shared by the adapters so that every part of the
+   product speaks the same words (SPEC §6). */
+#include "config.h"
+#include "ipallow-log.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *result_verb(enum ipallow_result result)
+{
+	switch (result) {
+	case IPALLOW_RESULT_DENY:
+		return "deny";
+	case IPALLOW_RESULT_ALLOW:
+		return "allow";
+	case IPALLOW_RESULT_EXEMPT:
+		return "exempt";
+	case IPALLOW_RESULT_UNRESTRICTED:
+		return "unrestricted";
+	case IPALLOW_RESULT_REPORT:
+		return "report-only, would deny";
+	}
+	return "deny";
+}
+
+static const char *escaped(const char *value, char *buf, size_t size)
+{
+	if (value == NULL || *value == '\0')
+		return "-";
+	ipallow_escape_text(value, strlen(value), buf, size);
+	return buf;
+}
+
+const char *ipallow_log_decision(const struct ipallow_decision *dec,
+				 const struct ipallow_log_ctx *ctx,
+				 char *buf, size_t size)
+{
+	char user[IPALLOW_DIAG_TEXT_MAX + 20], service[IPALLOW_DIAG_TEXT_MAX + 20];
+	char ip[IPALLOW_ADDR_STRLEN], peer[IPALLOW_ADDR_STRLEN + 8] = "";
+	char rule[96];
+
+	if (ctx->peer_ip.family != IPALLOW_FAMILY_NONE &&
+	    !ipallow_addr_equals(&ctx->peer_ip, &ctx->client_ip)) {
+		char addr[IPALLOW_ADDR_STRLEN];
+
+		snprintf(peer, sizeof(peer), " peer=%s",
+			 ipallow_addr_to_str(&ctx->peer_ip, addr));
+	}
+	snprintf(buf, size, "%s user=%s service=%s ip=%s%s (%s)",
+		 result_verb(dec->result),
+		 escaped(ctx->user, user, sizeof(user)),
+		 escaped(ctx->service, service, sizeof(service)),
+		 ipallow_addr_to_str(&ctx->client_ip, ip), peer,
+		 ipallow_rule_describe(dec->rule, ctx->field, rule, sizeof(rule)));
+	return buf;
+}
+
+const char *ipallow_log_invalid(const struct ipallow_decision *dec,
+				const struct ipallow_log_ctx *ctx,
+				enum ipallow_on_invalid on_invalid,
+				char *buf, size_t size)
+{
+	char user[IPALLOW_DIAG_TEXT_MAX + 20], diag[IPALLOW_DIAG_STRLEN];
+	char more[64] = "";
+	const char *tail = "";
+
+	if (dec->error_count == 0)
+		return NULL;
+	if (dec->error_count > 1)
+		snprintf(more, sizeof(more), " (and %u more error%s)",
+			 dec->error_count - 1, dec->error_count == 2 ? "" : "s");
+	if (on_invalid == IPALLOW_ON_INVALID_SKIP && !dec->over_limit &&
+	    !dec->nothing_valid)
+		tail = " (invalid entries skipped)";
+	snprintf(buf, size, "invalid %s for user=%s: %s%s%s", ctx->field,
+		 escaped(ctx->user, user, sizeof(user)),
+		 ipallow_diag_format(&dec->first_error, diag), more, tail);
+	return buf;
+}
+
+bool ipallow_log_is_notable(const struct ipallow_decision *dec)
+{
+	switch (dec->result) {
+	case IPALLOW_RESULT_DENY:
+	case IPALLOW_RESULT_REPORT:
+		return true;
+	case IPALLOW_RESULT_ALLOW:
+	case IPALLOW_RESULT_EXEMPT:
+	case IPALLOW_RESULT_UNRESTRICTED:
+		return false;
+	}
+	return true;
+}

@@ -1,0 +1,41 @@
+#ifndef IPALLOW_LOG_H
+#define IPALLOW_LOG_H
+
+#include "ipallow-decide.h"
+
+/* Who and where, as the adapter knows it. */
+struct ipallow_log_ctx {
+	const char *user;
+	const char *service;
+	struct ipallow_addr client_ip;
+	/* The TCP peer; shown only when known and different from
+	   client_ip (a front end forwarded the address). */
+	struct ipallow_addr peer_ip;
+	const char *field;	/* the policy's field name */
+};
+
+#define IPALLOW_LOG_LINE_MAX 1024
+
+/* The decision line, without the "ipallow: " prefix the adapter adds:
+     deny user=alice service=imap ip=198.51.100.7 (not in allow_nets)
+     report-only, would deny user=alice service=imap ip=... (...)
+     allow user=... (in allow_nets)       (adapters log these at debug)
+   Written into buf, which is returned. */
+const char *ipallow_log_decision(const struct ipallow_decision *dec,
+				 const struct ipallow_log_ctx *ctx,
+				 char *buf, size_t size);
+
+/* The line about an invalid list, or NULL when the list was valid:
+     invalid allow_nets for user=bob: entry 3 "10/8": IPv4 shorthand is not allowed
+   with " (and N more errors)" when there were more, and " (skipped)" under
+   on_invalid: skip when valid entries were left. */
+const char *ipallow_log_invalid(const struct ipallow_decision *dec,
+				const struct ipallow_log_ctx *ctx,
+				enum ipallow_on_invalid on_invalid,
+				char *buf, size_t size);
+
+/* True when the decision is logged at info level with default settings
+   (deny, report); false for allow, exempt and unrestricted (debug). */
+bool ipallow_log_is_notable(const struct ipallow_decision *dec);
+
+#endif

@@ -1,0 +1,80 @@
+#ifndef IPALLOW_POLICY_H
+#define IPALLOW_POLICY_H
+
+#include "ipallow-list.h"
+#include "ipallow-set.h"
+
+enum ipallow_mode {
+	IPALLOW_MODE_ENFORCE,
+	IPALLOW_MODE_REPORT,
+};
+enum ipallow_unknown_ip {
+	IPALLOW_UNKNOWN_IP_EXEMPT,
+	IPALLOW_UNKNOWN_IP_DENY,
+};
+enum ipallow_on_invalid {
+	IPALLOW_ON_INVALID_DENY,
+	IPALLOW_ON_INVALID_SKIP,
+};
+
+#define IPALLOW_POLICY_DEFAULT_PATH "/etc/dovecot/ipallow.yaml"
+#define IPALLOW_DEFAULT_FIELD "allow_nets"
+#define IPALLOW_DEFAULT_REJECT_REASON \
+	"Login from this network is not allowed for this mailbox."
+/* A policy file larger than this is refused. */
+#define IPALLOW_POLICY_MAX_BYTES (1024 * 1024)
+
+struct ipallow_cache;
+
+/* A loaded policy (SPEC §5). Read-only for callers except through
+   ipallow_decide(), which uses the list cache. */
+struct ipallow_policy {
+	char *path;		/* NULL for built-in defaults */
+	bool file_missing;	/* path did not exist: defaults in use */
+
+	char *field;
+	enum ipallow_mode mode;
+	char *reject_reason;
+	enum ipallow_unknown_ip unknown_ip;
+	enum ipallow_on_invalid on_invalid;
+
+	struct ipallow_parse_ctx parse_ctx;	/* limits and sets */
+	struct ipallow_set **sets;
+	unsigned int sets_count;
+
+	struct ipallow_radix *exempt_networks;
+	char **exempt_services;
+	unsigned int exempt_services_count;
+
+	struct ipallow_cache *cache;
+};
+
+/* Policy with every default. Returns 0, or -1 when out of memory. */
+int ipallow_policy_defaults(struct ipallow_policy **policy_r);
+
+/* Loads a policy file. A missing file (ENOENT) gives the defaults with
+   file_missing set. Returns 0 and sets *policy_r, or -1 and sets *error_r
+   to a malloc()ed "file:line:column: message" (NULL when out of memory);
+   never a partial policy. Relative set file paths are resolved against
+   the policy file's directory. */
+int ipallow_policy_load(const char *path, struct ipallow_policy **policy_r,
+			char **error_r);
+/* The same over YAML bytes (for tests and fuzzing); name is used in
+   messages and as the base for relative set paths. */
+int ipallow_policy_load_buffer(const unsigned char *data, size_t size,
+			       const char *name,
+			       struct ipallow_policy **policy_r,
+			       char **error_r);
+
+bool ipallow_policy_service_exempt(const struct ipallow_policy *policy,
+				   const char *service);
+const struct ipallow_set *
+ipallow_policy_find_set(const struct ipallow_policy *policy, const char *name);
+
+const char *ipallow_mode_to_string(enum ipallow_mode mode);
+const char *ipallow_unknown_ip_to_string(enum ipallow_unknown_ip value);
+const char *ipallow_on_invalid_to_string(enum ipallow_on_invalid value);
+
+void ipallow_policy_free(struct ipallow_policy **policy);
+
+#endif

@@ -1,0 +1,40 @@
+#ifndef IPALLOW_PREFIX_H
+#define IPALLOW_PREFIX_H
+
+#include "ipallow-addr.h"
+
+/* A network: address with host bits cleared, and its length. IPv4-mapped
+   IPv6 prefixes of length >= 96 are stored as the IPv4 network they map. */
+struct ipallow_prefix {
+	struct ipallow_addr addr;
+	unsigned int len;	/* 0..32 or 0..128 */
+};
+
+/* Parses one list entry (an address or address/length) from text[0..len),
+   which need not be NUL-terminated. The grammar is strict (SPEC §3):
+   dotted-quad IPv4 without leading zeros, RFC 4291 IPv6 without zone or
+   brackets, decimal length without sign or leading zero. Conversion is
+   done by libcidr once the text has passed the scanner.
+
+   Returns 0 and fills *prefix_r (normalised; *host_bits_r tells whether
+   host bits were set and cleared), or -1 with a static English message in
+   *error_r and -2 when out of memory. */
+int ipallow_prefix_parse(const char *text, size_t len,
+			 struct ipallow_prefix *prefix_r, bool *host_bits_r,
+			 const char **error_r);
+
+/* Clears the host bits of *prefix and maps IPv4-mapped IPv6 networks of
+   length >= 96 to IPv4. Returns true if host bits were set. */
+bool ipallow_prefix_normalise(struct ipallow_prefix *prefix);
+
+/* True if addr is inside prefix (families must match). A plain scan; the
+   radix tree is what lookups use, this is the reference it is tested
+   against. */
+bool ipallow_prefix_contains(const struct ipallow_prefix *prefix,
+			     const struct ipallow_addr *addr);
+
+/* Writes "addr/len" into buf and returns buf. */
+const char *ipallow_prefix_to_str(const struct ipallow_prefix *prefix,
+				  char buf[IPALLOW_ADDR_STRLEN]);
+
+#endif

@@ -1,0 +1,239 @@
+/* Named sets, built-in groups and set files. */
+#include "config.h"
+#include "ipallow-set.h"
+#include "ipallow-alloc.h"
+#include "ipallow-list.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* A set file larger than this is refused (a million prefixes take about
+   20 MB of text). */
+#define IPALLOW_SET_FILE_MAX_BYTES (256 * 1024 * 1024)
+
+int ipallow_prefix_array_add(struct ipallow_prefix_array *arr,
+			     const struct ipallow_prefix *prefix)
+{
+	if (arr->count == arr->alloc) {
+		size_t new_alloc = arr->alloc == 0 ? 16 : arr->alloc * 2;
+		struct ipallow_prefix *prefixes =
+			ipallow_reallocarray(arr->prefixes, new_alloc,
+					     sizeof(*prefixes));
+
+		if (prefixes == NULL)
+			return -1;
+		arr->prefixes = prefixes;
+		arr->alloc = new_alloc;
+	}
+	arr->prefixes[arr->count++] = *prefix;
+	return 0;
+}
+
+void ipallow_prefix_array_free(struct ipallow_prefix_array *arr)
+{
+	ipallow_free(arr->prefixes);
+	memset(arr, 0, sizeof(*arr));
+}
+
+static const struct {
+	const char *group;
+	const char *prefix;
+} ipallow_groups[] = {
+	{ "private", "10.0.0.0/8" },		/* RFC 1918 */
+	{ "private", "172.16.0.0/12" },
+	{ "private", "192.168.0.0/16" },
+	{ "private", "fc00::/7" },		/* RFC 4193 */
+	{ "loopback", "127.0.0.0/8" },
+	{ "loopback", "::1/128" },
+	{ "link-local", "169.254.0.0/16" },
+	{ "link-local", "fe80::/10" },
+};
+
+int ipallow_group_add(const char *name, struct ipallow_prefix_array *arr)
+{
+	struct ipallow_prefix prefix;
+	const char *error;
+	bool host_bits, found = false;
+	size_t i;
+
+	for (i = 0; i < sizeof(ipallow_groups) / sizeof(ipallow_groups[0]); i++) {
+		const char *text = ipallow_groups[i].prefix;
+		int ret;
+
+		if (strcmp(ipallow_groups[i].group, name) != 0)
+			continue;
+		found = true;
+		ret = ipallow_prefix_parse(text, strlen(text), &prefix,
+					   &host_bits, &error);
+		if (ret == -2 || ipallow_prefix_array_add(arr, &prefix) < 0)
+			return -1;
+		/* The table above is ours; it always parses. */
+		if (ret < 0)
+			return -1;
+	}
+	return found ? 1 : 0;
+}
+
+static char * __attribute__((format(printf, 1, 2)))
+set_error(const char *fmt, ...)
+{
+	va_list args;
+	char *str;
+	int len;
+
+	va_start(args, fmt);
+	len = vsnprintf(NULL, 0, fmt, args);
+	va_end(args);
+	if (len < 0 || (str = ipallow_malloc((size_t)len + 1)) == NULL)
+		return NULL;
+	va_start(args, fmt);
+	vsnprintf(str, (size_t)len + 1, fmt, args);
+	va_end(args);
+	return str;
+}
+
+int ipallow_set_buffer_read(const char *data, size_t size, const char *name,
+			    struct ipallow_prefix_array *arr, char **error_r)
+{
+	size_t pos = 0, line_no = 0;
+
+	*error_r = NULL;
+	while (pos < size) {
+		const char *line = data + pos, *nl, *hash;
+		size_t line_len, start = 0, end, i;
+		struct ipallow_prefix prefix;
+		const char *error;
+		bool host_bits;
+		int ret;
+
+		nl = memchr(line, '\n', size - pos);
+		line_len = nl == NULL ? size - pos : (size_t)(nl - line);
+		pos += line_len + 1;
+		line_no++;
+
+		hash = memchr(line, '#', line_len);
+		end = hash == NULL ? line_len : (size_t)(hash - line);
+		while (start < end && (line[start] == ' ' || line[start] == '\t'))
+			start++;
+		while (end > start && (line[end - 1] == ' ' || line[end - 1] == '\t' ||
+				       line[end - 1] == '\r'))
+			end--;
+		if (start == end)
+			continue;
+		for (i = start; i < end; i++) {
+			if (line[i] == ' ' || line[i] == '\t' || line[i] == ',') {
+				*error_r = set_error("%s:%zu:%zu: one prefix per line",
+						     name, line_no, i + 1);
+				return -1;
+			}
+		}
+		ret = ipallow_prefix_parse(line + start, end - start, &prefix,
+					   &host_bits, &error);
+		if (ret == -2)
+			return -1;
+		if (ret < 0) {
+			char text[IPALLOW_DIAG_TEXT_MAX + 20];
+
+			ipallow_escape_text(line + start, end - start, text,
+					    sizeof(text));
+			*error_r = set_error("%s:%zu:%zu: \"%s\": %s", name,
+					     line_no, start + 1, text, error);
+			return -1;
+		}
+		if (ipallow_prefix_array_add(arr, &prefix) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int ipallow_set_file_read(const char *path, struct ipallow_prefix_array *arr,
+			  char **error_r)
+{
+	struct stat st;
+	char *data;
+	size_t done = 0;
+	int fd, ret;
+
+	*error_r = NULL;
+	memset(&st, 0, sizeof(st));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		*error_r = set_error("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	errno = 0;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size > IPALLOW_SET_FILE_MAX_BYTES) {
+		int err = errno;
+
+		*error_r = set_error("%s: %s", path,
+				     err != 0 && !S_ISREG(st.st_mode) ?
+				     strerror(err) :
+				     !S_ISREG(st.st_mode) ? "not a regular file" :
+				     "file is larger than 256 MiB");
+		close(fd);
+		return -1;
+	}
+	data = ipallow_malloc((size_t)st.st_size + 1);
+	if (data == NULL) {
+		close(fd);
+		return -1;
+	}
+	while (done < (size_t)st.st_size) {
+		ssize_t n = read(fd, data + done, (size_t)st.st_size - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			*error_r = set_error("%s: %s", path, n == 0 ?
+					     "file shrank while being read" :
+					     strerror(errno));
+			ipallow_free(data);
+			close(fd);
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	close(fd);
+	ret = ipallow_set_buffer_read(data, done, path, arr, error_r);
+	ipallow_free(data);
+	return ret;
+}
+
+int ipallow_set_create(const char *name, struct ipallow_prefix_array *arr,
+		       struct ipallow_set **set_r)
+{
+	struct ipallow_set *set;
+
+	*set_r = NULL;
+	set = ipallow_calloc(1, sizeof(*set));
+	if (set == NULL)
+		return -1;
+	set->prefix_count = arr->count;
+	set->name = ipallow_strdup(name);
+	if (set->name == NULL ||
+	    ipallow_radix_build(arr->prefixes, arr->count, &set->radix) < 0) {
+		ipallow_set_free(&set);
+		return -1;
+	}
+	ipallow_prefix_array_free(arr);
+	*set_r = set;
+	return 0;
+}
+
+void ipallow_set_free(struct ipallow_set **_set)
+{
+	struct ipallow_set *set = *_set;
+
+	if (set == NULL)
+		return;
+	*_set = NULL;
+	ipallow_radix_free(&set->radix);
+	ipallow_free(set->name);
+	ipallow_free(set);
+}

@@ -1,0 +1,44 @@
+#ifndef IPALLOW_SET_H
+#define IPALLOW_SET_H
+
+#include "ipallow-radix.h"
+
+/* A named, shared set of networks (policy "sets:"), compiled once. */
+struct ipallow_set {
+	char *name;
+	struct ipallow_radix *radix;
+	size_t prefix_count;	/* prefixes as written */
+};
+
+/* Growable array of prefixes, used while reading sets and groups. */
+struct ipallow_prefix_array {
+	struct ipallow_prefix *prefixes;
+	size_t count, alloc;
+};
+
+/* Appends; returns 0 or -1 when out of memory. */
+int ipallow_prefix_array_add(struct ipallow_prefix_array *arr,
+			     const struct ipallow_prefix *prefix);
+void ipallow_prefix_array_free(struct ipallow_prefix_array *arr);
+
+/* Appends the networks of a built-in group ("private", "loopback",
+   "link-local"). Returns 1 if name is a group, 0 if it is not, -1 when out
+   of memory. */
+int ipallow_group_add(const char *name, struct ipallow_prefix_array *arr);
+
+/* Reads a set file: one prefix per line, blank lines and '#' comments
+   (whole-line or trailing) allowed. Returns 0 and appends to *arr, or -1
+   and sets *error_r to a malloc()ed "path:line:column: message" (or an
+   errno text for I/O failures, or NULL when out of memory). */
+int ipallow_set_file_read(const char *path, struct ipallow_prefix_array *arr,
+			  char **error_r);
+/* The same over a buffer, with name used in messages. */
+int ipallow_set_buffer_read(const char *data, size_t size, const char *name,
+			    struct ipallow_prefix_array *arr, char **error_r);
+
+/* Builds a set from arr (which is emptied). Returns 0 or -1 (OOM). */
+int ipallow_set_create(const char *name, struct ipallow_prefix_array *arr,
+		       struct ipallow_set **set_r);
+void ipallow_set_free(struct ipallow_set **set);
+
+#endif
