@@ -1,0 +1,34 @@
+#!/bin/sh
+# Installs what building and testing dovecot-ipallow needs on Debian 12,
+# non-interactively. apt-get update runs only when something is missing.
+set -eu
+
+PACKAGES="build-essential autoconf automake libtool pkg-config
+ dovecot-dev dovecot-core dovecot-imapd dovecot-pop3d dovecot-submissiond
+ dovecot-managesieved dovecot-sqlite dovecot-lmtpd
+ libcidr-dev libyaml-dev check
+ python3 sqlite3 clang libclang-rt-14-dev valgrind iproute2 procps"
+
+missing=""
+for p in $PACKAGES; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	echo "install-deps: installing:$missing"
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "install-deps: run as root (or install these packages yourself)" >&2
+		exit 1
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q
+	# The packaged Dovecot service must not start: tests run their own.
+	policy=/usr/sbin/policy-rc.d
+	if [ ! -e "$policy" ]; then
+		printf '#!/bin/sh\nexit 101\n' > "$policy"
+		chmod +x "$policy"
+		trap 'rm -f "$policy"' EXIT
+	fi
+	# shellcheck disable=SC2086
+	apt-get install -y -q --no-install-recommends $missing </dev/null
+fi

@@ -1,0 +1,49 @@
+#!/bin/sh
+# The README's test command: installs what is needed, builds, and runs
+# every test — unit tests (plain and under ASan+UBSan), the differential
+# test against Python's ipaddress, a fuzz smoke run, and the integration
+# suites against a real Dovecot on 127.0.0.1.
+#
+# Environment: BUILD_DIR (default ./_build), FUZZ_SECONDS (default 60),
+# SKIP_INSTALL_DEPS=1 to skip apt-get.
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD_DIR:-$top/_build}
+fuzz_seconds=${FUZZ_SECONDS:-60}
+jobs=$(nproc 2>/dev/null || echo 2)
+
+step() { printf '\n==== %s\n' "$*"; }
+
+if [ "${SKIP_INSTALL_DEPS:-0}" != 1 ]; then
+	step "install dependencies"
+	"$top/scripts/install-deps.sh"
+fi
+
+step "build"
+cd "$top"
+[ -x configure ] || ./autogen.sh
+mkdir -p "$build"
+cd "$build"
+[ -f Makefile ] || "$top/configure" --with-dovecot=/usr/lib/dovecot
+make -j"$jobs"
+
+step "unit tests"
+make -j"$jobs" check || { cat tests/unit/test-suite.log 2>/dev/null; exit 1; }
+
+step "unit tests under AddressSanitizer and UBSan"
+make check-sanitizers || { cat _build-san/tests/unit/test-suite.log 2>/dev/null; exit 1; }
+
+step "differential test against Python's ipaddress"
+python3 "$top/tests/differential/run.py" "$build/src/cli/ipallow"
+
+step "fuzz smoke (${fuzz_seconds}s per target)"
+"$top/fuzz/run.sh" "$fuzz_seconds"
+
+step "install the modules into Dovecot's module directories"
+make install
+
+step "integration tests against a real Dovecot"
+IPALLOW="$build/src/cli/ipallow" "$top/tests/integration/run-all.sh"
+
+step "all tests passed"
