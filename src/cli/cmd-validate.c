@@ -102,10 +102,12 @@ static void print_human(const struct ipallow_list *list, int valid,
 static int validate_one(struct ipallow_policy *policy, const char *text,
 			bool json, unsigned long line)
 {
+	struct ipallow_parse_ctx ctx = policy->parse_ctx;
 	struct ipallow_list *list;
 	int ret;
 
-	ret = ipallow_list_parse(text, &policy->parse_ctx, &list);
+	ctx.skip_normalised = false;
+	ret = ipallow_list_parse(text, &ctx, &list);
 	if (ret < 0) {
 		fprintf(stderr, "ipallow: out of memory\n");
 		return -1;

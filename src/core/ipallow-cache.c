@@ -11,6 +11,7 @@ struct cache_entry {
 	struct cache_entry *hash_next;
 	struct cache_entry *lru_prev, *lru_next;	/* most recent first */
 	uint64_t hash;
+	size_t text_len;
 	char *text;
 	struct ipallow_list *list;
 	int valid;	/* ipallow_list_parse() result, 1 or 0 */
@@ -26,16 +27,21 @@ struct ipallow_cache {
 	struct ipallow_cache_stats stats;
 };
 
-static uint64_t text_hash(const char *text)
+/* Eight bytes a step: the key is a whole list, often a hundred bytes or
+   more, and it is hashed on every login. */
+static uint64_t text_hash(const char *text, size_t len)
 {
-	/* FNV-1a */
-	uint64_t hash = 0xcbf29ce484222325ULL;
+	uint64_t hash = 0x9e3779b97f4a7c15ULL ^ len, word;
 
-	for (; *text != '\0'; text++) {
-		hash ^= (unsigned char)*text;
-		hash *= 0x100000001b3ULL;
+	for (; len >= 8; text += 8, len -= 8) {
+		memcpy(&word, text, 8);
+		hash = (hash ^ word) * 0xff51afd7ed558ccdULL;
+		hash ^= hash >> 32;
 	}
-	return hash;
+	word = 0;
+	memcpy(&word, text, len);
+	hash = (hash ^ word) * 0xc4ceb9fe1a85ec53ULL;
+	return hash ^ (hash >> 29);
 }
 
 struct ipallow_cache *ipallow_cache_create(unsigned int max_entries,
@@ -109,17 +115,21 @@ int ipallow_cache_get(struct ipallow_cache *cache, const char *text,
 		      const struct ipallow_parse_ctx *ctx,
 		      const struct ipallow_list **list_r)
 {
-	uint64_t hash = text_hash(text);
+	size_t text_len = strlen(text);
+	uint64_t hash = text_hash(text, text_len);
 	struct cache_entry *entry, **bucket;
 	int ret;
 
 	*list_r = NULL;
 	bucket = &cache->buckets[hash & cache->bucket_mask];
 	for (entry = *bucket; entry != NULL; entry = entry->hash_next) {
-		if (entry->hash == hash && strcmp(entry->text, text) == 0) {
+		if (entry->hash == hash && entry->text_len == text_len &&
+		    memcmp(entry->text, text, text_len) == 0) {
 			cache->stats.hits++;
-			lru_unlink(cache, entry);
-			lru_push_front(cache, entry);
+			if (cache->lru_head != entry) {
+				lru_unlink(cache, entry);
+				lru_push_front(cache, entry);
+			}
 			*list_r = entry->list;
 			return entry->valid;
 		}
@@ -128,7 +138,8 @@ int ipallow_cache_get(struct ipallow_cache *cache, const char *text,
 	entry = ipallow_calloc(1, sizeof(*entry));
 	if (entry == NULL)
 		return -1;
-	entry->text = ipallow_strdup(text);
+	entry->text = ipallow_strndup(text, text_len);
+	entry->text_len = text_len;
 	if (entry->text == NULL) {
 		ipallow_free(entry);
 		return -1;
@@ -141,7 +152,7 @@ int ipallow_cache_get(struct ipallow_cache *cache, const char *text,
 	}
 	entry->valid = ret;
 	entry->hash = hash;
-	entry->bytes = sizeof(*entry) + strlen(text) + 1 + entry->list->memory;
+	entry->bytes = sizeof(*entry) + text_len + 1 + entry->list->memory;
 
 	/* Make room; the newest entry is kept even if it alone is larger
 	   than max_bytes, because the caller is about to use it. */

@@ -61,17 +61,23 @@ void ipallow_escape_text(const char *text, size_t len, char *buf,
 	buf[pos] = '\0';
 }
 
-static void __attribute__((format(printf, 7, 8)))
-diag_add(struct ipallow_diag *diags, unsigned int *count, unsigned int entry,
+/* Records a diagnostic; returns -1 only when out of memory. */
+static int __attribute__((format(printf, 7, 8)))
+diag_add(struct ipallow_diag **diags, unsigned int *count, unsigned int entry,
 	 size_t offset, const char *entry_text, size_t entry_len,
 	 const char *fmt, ...)
 {
 	struct ipallow_diag *diag;
 	va_list args;
 
+	if (*diags == NULL) {
+		*diags = ipallow_calloc(IPALLOW_LIST_MAX_DIAGS, sizeof(**diags));
+		if (*diags == NULL)
+			return -1;
+	}
 	if ((*count)++ >= IPALLOW_LIST_MAX_DIAGS)
-		return;
-	diag = &diags[*count - 1];
+		return 0;
+	diag = &(*diags)[*count - 1];
 	diag->entry = entry;
 	diag->column = entry == 0 ? 0 : (unsigned int)offset + 1;
 	ipallow_escape_text(entry_text, entry_len, diag->text,
@@ -79,12 +85,15 @@ diag_add(struct ipallow_diag *diags, unsigned int *count, unsigned int entry,
 	va_start(args, fmt);
 	vsnprintf(diag->message, sizeof(diag->message), fmt, args);
 	va_end(args);
+	return 0;
 }
 
 static int norm_append(struct list_parser *p, const char *str, size_t len)
 {
 	size_t need = p->norm_len + len + 3;
 
+	if (p->ctx->skip_normalised)
+		return 0;
 	if (need > p->norm_alloc) {
 		size_t new_alloc = p->norm_alloc == 0 ? 64 : p->norm_alloc;
 		char *norm;
@@ -135,15 +144,13 @@ static int parse_set_ref(struct list_parser *p, unsigned int entry,
 	size_t name_len = len - 1, i;
 
 	if (name_len == 0 || name_len > IPALLOW_SET_NAME_MAX) {
-		diag_add(list->errors, &list->error_count, entry, offset, s, len,
+		return diag_add(&list->errors, &list->error_count, entry, offset, s, len,
 			 "invalid set name");
-		return 0;
 	}
 	for (i = 0; i < name_len; i++) {
 		if (!is_set_name_char(name[i])) {
-			diag_add(list->errors, &list->error_count, entry,
+			return diag_add(&list->errors, &list->error_count, entry,
 				 offset, s, len, "invalid set name");
-			return 0;
 		}
 	}
 	for (i = 0; i < p->ctx->sets_count; i++) {
@@ -157,9 +164,8 @@ static int parse_set_ref(struct list_parser *p, unsigned int entry,
 			return 0;
 		}
 	}
-	diag_add(list->errors, &list->error_count, entry, offset, s, len,
+	return diag_add(&list->errors, &list->error_count, entry, offset, s, len,
 		 "unknown set (not defined in the policy's sets)");
-	return 0;
 }
 
 static int parse_entry(struct list_parser *p, unsigned int entry,
@@ -179,17 +185,19 @@ static int parse_entry(struct list_parser *p, unsigned int entry,
 	if (ret == -2)
 		return -1;
 	if (ret < 0) {
-		diag_add(list->errors, &list->error_count, entry, offset, s,
+		return diag_add(&list->errors, &list->error_count, entry, offset, s,
 			 len, "%s", error);
-		return 0;
 	}
-	ipallow_prefix_to_str(&prefix, buf);
+	if (host_bits || !p->ctx->skip_normalised)
+		ipallow_prefix_to_str(&prefix, buf);
 	if (host_bits) {
-		diag_add(list->warnings, &list->warning_count, entry, offset,
-			 s, len, "host bits are set; this means %s", buf);
+		if (diag_add(&list->warnings, &list->warning_count, entry,
+			     offset, s, len, "host bits are set; this means %s",
+			     buf) < 0)
+			return -1;
 	}
 	if (ipallow_prefix_array_add(&p->prefixes, &prefix) < 0 ||
-	    norm_append(p, buf, strlen(buf)) < 0)
+	    (!p->ctx->skip_normalised && norm_append(p, buf, strlen(buf)) < 0))
 		return -1;
 	list->valid_count++;
 	return 0;
@@ -206,10 +214,9 @@ static int list_parse_entries(struct list_parser *p)
 
 		snprintf(detail, sizeof(detail), "%zu bytes", len);
 		list->over_limit = true;
-		diag_add(list->errors, &list->error_count, 0, 0, detail,
+		return diag_add(&list->errors, &list->error_count, 0, 0, detail,
 			 strlen(detail), "list is longer than %zu bytes "
 			 "(limits.bytes)", p->ctx->limits.max_bytes);
-		return 0;
 	}
 	while (pos < len) {
 		size_t start;
@@ -223,12 +230,11 @@ static int list_parse_entries(struct list_parser *p)
 			pos++;
 		if (++list->entry_count > p->ctx->limits.max_entries) {
 			list->over_limit = true;
-			diag_add(list->errors, &list->error_count,
+			return diag_add(&list->errors, &list->error_count,
 				 list->entry_count, start, text + start,
 				 pos - start, "list has more than %u entries "
 				 "(limits.entries)",
 				 p->ctx->limits.max_entries);
-			return 0;
 		}
 		if (parse_entry(p, list->entry_count, start, text + start,
 				pos - start) < 0)
@@ -256,7 +262,8 @@ int ipallow_list_parse(const char *text, const struct ipallow_parse_ctx *ctx,
 	if (list_parse_entries(&p) < 0 ||
 	    ipallow_radix_build(p.prefixes.prefixes, p.prefixes.count,
 				&list->radix) < 0 ||
-	    (p.norm == NULL && norm_append(&p, "", 0) < 0)) {
+	    (p.norm == NULL && !ctx->skip_normalised &&
+	     norm_append(&p, "", 0) < 0)) {
 		ipallow_prefix_array_free(&p.prefixes);
 		ipallow_free(p.norm);
 		ipallow_list_free(&list);
@@ -265,7 +272,9 @@ int ipallow_list_parse(const char *text, const struct ipallow_parse_ctx *ctx,
 	ipallow_prefix_array_free(&p.prefixes);
 	list->normalised = p.norm;
 	list->memory = sizeof(*list) + ipallow_radix_memory(list->radix) +
-		p.norm_alloc + list->sets_count * sizeof(*list->sets);
+		p.norm_alloc + list->sets_count * sizeof(*list->sets) +
+		((list->errors != NULL ? 1 : 0) + (list->warnings != NULL ? 1 : 0)) *
+		IPALLOW_LIST_MAX_DIAGS * sizeof(struct ipallow_diag);
 	*list_r = list;
 	return list->error_count == 0 ? 1 : 0;
 }
@@ -304,6 +313,8 @@ void ipallow_list_free(struct ipallow_list **_list)
 		return;
 	*_list = NULL;
 	ipallow_radix_free(&list->radix);
+	ipallow_free(list->errors);
+	ipallow_free(list->warnings);
 	ipallow_free(list->sets);
 	ipallow_free(list->normalised);
 	ipallow_free(list);

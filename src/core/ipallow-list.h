@@ -38,6 +38,10 @@ struct ipallow_parse_ctx {
 	struct ipallow_list_limits limits;
 	struct ipallow_set *const *sets;
 	unsigned int sets_count;
+	/* Leave ipallow_list.normalised NULL: the decision path (the cache)
+	   never shows it, and formatting every entry is a third of the time
+	   a short list takes to compile. */
+	bool skip_normalised;
 };
 
 struct ipallow_list {
@@ -54,11 +58,14 @@ struct ipallow_list {
 	   entry or byte limit. errors[0] says which. */
 	bool over_limit;
 
+	/* Up to IPALLOW_LIST_MAX_DIAGS of each, allocated on the first
+	   one (NULL while the count is 0): most lists have none. */
 	unsigned int error_count, warning_count;
-	struct ipallow_diag errors[IPALLOW_LIST_MAX_DIAGS];
-	struct ipallow_diag warnings[IPALLOW_LIST_MAX_DIAGS];
+	struct ipallow_diag *errors;
+	struct ipallow_diag *warnings;
 
-	/* Valid entries, normalised, separated by ", ". */
+	/* Valid entries, normalised, separated by ", " (NULL with
+	   skip_normalised). */
 	char *normalised;
 	size_t text_bytes;	/* length of the original text */
 	size_t memory;		/* bytes held by this list (for the cache) */

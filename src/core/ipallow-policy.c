@@ -765,6 +765,8 @@ static int policy_finish(struct policy_loader *ld)
 		return loader_oom(ld);
 	policy->parse_ctx.sets = policy->sets;
 	policy->parse_ctx.sets_count = policy->sets_count;
+	/* the policy's context serves the cache; validate makes a copy */
+	policy->parse_ctx.skip_normalised = true;
 	policy->cache = ipallow_cache_create(IPALLOW_CACHE_DEFAULT_ENTRIES,
 					     IPALLOW_CACHE_DEFAULT_BYTES);
 	if (policy->cache == NULL)

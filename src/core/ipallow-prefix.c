@@ -201,12 +201,13 @@ static int scan_length(const char *s, size_t len, unsigned int max,
 	return 0;
 }
 
+/* Checks one entry; sets *ipv6_r and *plen_r (the written length, or the
+   family's width when there is none). */
 static int scan_entry(const char *text, size_t len, bool *ipv6_r,
-		      const char **error_r)
+		      unsigned int *plen_r, const char **error_r)
 {
 	const char *slash;
 	size_t addr_len;
-	unsigned int plen;
 
 	if (len == 0) {
 		*error_r = "empty address";
@@ -252,9 +253,10 @@ static int scan_entry(const char *text, size_t len, bool *ipv6_r,
 			return -1;
 		}
 	}
+	*plen_r = *ipv6_r ? 128 : 32;
 	if (slash != NULL &&
 	    scan_length(slash + 1, len - addr_len - 1, *ipv6_r ? 128 : 32,
-			&plen, error_r) < 0)
+			plen_r, error_r) < 0)
 		return -1;
 	return 0;
 }
@@ -294,6 +296,7 @@ int ipallow_prefix_parse(const char *text, size_t len,
 {
 	char buf[IPALLOW_PREFIX_TEXT_MAX + 1];
 	CIDR *cidr;
+	unsigned int plen;
 	bool ipv6;
 
 	*host_bits_r = false;
@@ -301,7 +304,7 @@ int ipallow_prefix_parse(const char *text, size_t len,
 		*error_r = "NUL byte is not allowed";
 		return -1;
 	}
-	if (scan_entry(text, len, &ipv6, error_r) < 0)
+	if (scan_entry(text, len, &ipv6, &plen, error_r) < 0)
 		return -1;
 	if (len > IPALLOW_PREFIX_TEXT_MAX) {
 		/* Cannot happen after a successful scan; stay safe. */
@@ -331,7 +334,9 @@ int ipallow_prefix_parse(const char *text, size_t len,
 		*error_r = "not an IP address or prefix";
 		return -1;
 	}
-	prefix_r->len = (unsigned int)cidr_get_pflen(cidr);
+	/* The scanner read the length already; libcidr's own
+	   cidr_get_pflen() recomputes it from the mask, bit by bit. */
+	prefix_r->len = plen;
 	cidr_free(cidr);
 
 	*host_bits_r = ipallow_prefix_normalise(prefix_r);
@@ -357,13 +362,36 @@ bool ipallow_prefix_contains(const struct ipallow_prefix *prefix,
 	return true;
 }
 
+/* Appends the decimal form of value (< 1000) to buf at *pos. */
+static void append_small_uint(char *buf, size_t *pos, unsigned int value)
+{
+	if (value >= 100)
+		buf[(*pos)++] = (char)('0' + value / 100);
+	if (value >= 10)
+		buf[(*pos)++] = (char)('0' + value / 10 % 10);
+	buf[(*pos)++] = (char)('0' + value % 10);
+}
+
+/* Hand-rolled rather than snprintf(): the list parser formats every
+   entry, and a 10-entry list must compile in a few microseconds. */
 const char *ipallow_prefix_to_str(const struct ipallow_prefix *prefix,
 				  char buf[IPALLOW_ADDR_STRLEN])
 {
-	size_t len;
+	size_t pos = 0;
+	unsigned int i;
 
-	ipallow_addr_to_str(&prefix->addr, buf);
-	len = strlen(buf);
-	snprintf(buf + len, IPALLOW_ADDR_STRLEN - len, "/%u", prefix->len);
+	if (prefix->addr.family == IPALLOW_FAMILY_IPV4) {
+		for (i = 0; i < 4; i++) {
+			if (i > 0)
+				buf[pos++] = '.';
+			append_small_uint(buf, &pos, prefix->addr.bytes[i]);
+		}
+	} else {
+		ipallow_addr_to_str(&prefix->addr, buf);
+		pos = strlen(buf);
+	}
+	buf[pos++] = '/';
+	append_small_uint(buf, &pos, prefix->len);
+	buf[pos] = '\0';
 	return buf;
 }

@@ -62,6 +62,7 @@ struct radix_node {
 struct radix_family {
 	unsigned int direct_bits;	/* s: 0 means a single root entry */
 	uint32_t *direct;		/* 2^s entries */
+	uint32_t direct_root;		/* direct[] when s == 0 */
 	struct radix_node *nodes;
 	uint32_t node_count, node_alloc;
 	size_t prefix_count;
@@ -108,12 +109,31 @@ static int build_prefix_cmp(const void *p1, const void *p2)
 	return a->len < b->len ? -1 : a->len > b->len ? 1 : 0;
 }
 
+/* Per-user lists are short: sorting them by insertion avoids qsort()'s
+   merge buffer and calls through a function pointer. */
+static void build_prefixes_sort(struct build_prefix *arr, size_t count)
+{
+	size_t i, j;
+
+	if (count > 32) {
+		qsort(arr, count, sizeof(*arr), build_prefix_cmp);
+		return;
+	}
+	for (i = 1; i < count; i++) {
+		struct build_prefix tmp = arr[i];
+
+		for (j = i; j > 0 && build_prefix_cmp(&arr[j - 1], &tmp) > 0; j--)
+			arr[j] = arr[j - 1];
+		arr[j] = tmp;
+	}
+}
+
 /* Sorts and drops every prefix covered by another. Returns the new count. */
 static size_t build_prefixes_reduce(struct build_prefix *arr, size_t count)
 {
 	size_t i, kept = 0;
 
-	qsort(arr, count, sizeof(*arr), build_prefix_cmp);
+	build_prefixes_sort(arr, count);
 	for (i = 0; i < count; i++) {
 		if (kept > 0 &&
 		    (arr[i].key & mask_of(arr[kept - 1].len)) == arr[kept - 1].key)
@@ -206,8 +226,21 @@ static int build_family(struct radix_family *fam, struct build_prefix *arr,
 	fam->prefix_count = count;
 	s = count >= DIRECT_MIN_PREFIXES ? big_direct_bits : 0;
 	fam->direct_bits = s;
+	if (s == 0 && count > 0) {
+		/* Small set: allocate the worst case once (a node per 6 bits
+		   of each prefix, plus the root) instead of growing. */
+		size_t bound = 1;
+		uint32_t first;
+
+		for (size_t i = 0; i < count; i++)
+			bound += (arr[i].len + STRIDE - 1) / STRIDE;
+		if (family_alloc_nodes(fam, (uint32_t)bound, &first) < 0)
+			return -1;
+		fam->node_count = 0;
+	}
 	nentries = (size_t)1 << s;
-	fam->direct = ipallow_malloc(nentries * sizeof(*fam->direct));
+	fam->direct = s == 0 ? &fam->direct_root :
+		ipallow_malloc(nentries * sizeof(*fam->direct));
 	if (fam->direct == NULL)
 		return -1;
 	for (size_t e = 0; e < nentries; e++)
@@ -250,7 +283,8 @@ static int build_family(struct radix_family *fam, struct build_prefix *arr,
 
 static void family_free(struct radix_family *fam)
 {
-	ipallow_free(fam->direct);
+	if (fam->direct != &fam->direct_root)
+		ipallow_free(fam->direct);
 	ipallow_free(fam->nodes);
 }
 
@@ -272,10 +306,10 @@ int ipallow_radix_build(struct ipallow_prefix *prefixes, size_t count,
 		else
 			n6++;
 	}
-	v4 = ipallow_reallocarray(NULL, n4, sizeof(*v4));
-	v6 = ipallow_reallocarray(NULL, n6, sizeof(*v6));
-	if (v4 == NULL || v6 == NULL)
+	v4 = ipallow_reallocarray(NULL, count, sizeof(*v4));
+	if (v4 == NULL)
 		goto out;
+	v6 = v4 + n4;
 	n4 = n6 = 0;
 	for (i = 0; i < count; i++) {
 		const struct ipallow_prefix *p = &prefixes[i];
@@ -296,7 +330,6 @@ int ipallow_radix_build(struct ipallow_prefix *prefixes, size_t count,
 	ret = 0;
 out:
 	ipallow_free(v4);
-	ipallow_free(v6);
 	ipallow_radix_free(&radix);
 	return ret;
 }
