@@ -1,0 +1,595 @@
+/* dovecot-ipallow: the login-time check, passdb driver "ipallow".
+
+   It sits last in the passdb chain, after the passdb that verified the
+   password (result_success = continue-ok there, skip = unauthenticated
+   here), reads the user's network list from the userdb fields that passdb
+   returned (userdb_allow_nets) and lets the login go on or refuses it.
+
+   How a refusal reaches the client, and why it is final: a passdb result of
+   PASSDB_RESULT_USER_DISABLED ends the chain before Dovecot applies any
+   result_* rule (auth_request_handle_passdb_callback() in Dovecot's
+   src/auth/auth-request.c), is never cached, and makes the auth process
+   answer FAIL with code=user_disabled plus our extra fields, of which
+   "reason" is what imap-login, pop3-login and submission-login show the
+   client. See doc/passdb.md for every path (worker, cache, credentials
+   mechanisms, master users) and the test that covers it. */
+
+#include "auth-common.h"
+#include "array.h"
+#include "str.h"
+#include "auth-fields.h"
+#include "passdb.h"
+
+#include "ipallow-addr.h"
+#include "ipallow-decide.h"
+#include "ipallow-log.h"
+#include "ipallow-policy.h"
+
+#include <stdlib.h>
+#include <sys/socket.h>
+
+#define IPALLOW_DRIVER_NAME "ipallow"
+#define IPALLOW_EVENT_NAME "ipallow_check_finished"
+#define IPALLOW_LOG_PREFIX "ipallow: "
+#define IPALLOW_SNIPPET "conf.d/auth-ipallow.conf.ext"
+
+struct ipallow_passdb_module {
+	struct passdb_module module;
+
+	const char *policy_path;
+	/* NULL when the policy did not load: every login is refused. */
+	struct ipallow_policy *policy;
+	/* Why policy is NULL, for the per-login error line. */
+	const char *load_error;
+	/* args "placement_check=warn": log a misplaced chain instead of
+	   refusing to start (tests and migrations only). */
+	bool placement_warn_only;
+};
+
+/* Dovecot's native passdb field has been seen in this process. */
+static bool native_allow_nets_warned = FALSE;
+
+/* The check's verdict as a passdb result. */
+enum ipallow_outcome {
+	/* the login may go on (allow, exempt, unrestricted, report) */
+	IPALLOW_OUTCOME_PASS,
+	/* nothing before us granted the login; do not grant it either */
+	IPALLOW_OUTCOME_NOT_GRANTED,
+	/* refused; the client sees reject_reason */
+	IPALLOW_OUTCOME_DENY,
+	/* refused; the client sees Dovecot's plain failure */
+	IPALLOW_OUTCOME_DENY_SILENT,
+	/* refused because the check itself failed; tempfail */
+	IPALLOW_OUTCOME_INTERNAL,
+};
+
+/* Converts Dovecot's address; returns FALSE for a family the core does
+   not know (never seen in practice: the caller fails closed). */
+static bool
+passdb_ipallow_addr_import(const struct ip_addr *ip,
+			   struct ipallow_addr *addr_r)
+{
+	switch (ip->family) {
+	case 0:
+		ipallow_addr_set_none(addr_r);
+		return TRUE;
+	case AF_INET:
+		ipallow_addr_set_ipv4(addr_r,
+			(const uint8_t *)&ip->u.ip4.s_addr);
+		return TRUE;
+	case AF_INET6:
+		ipallow_addr_set_ipv6(addr_r, ip->u.ip6.s6_addr);
+		return TRUE;
+	}
+	ipallow_addr_set_none(addr_r);
+	return FALSE;
+}
+
+static void passdb_ipallow_warn_native(struct auth_request *request)
+{
+	if (native_allow_nets_warned ||
+	    auth_fields_find(request->fields.extra_fields, "allow_nets") == NULL)
+		return;
+	native_allow_nets_warned = TRUE;
+	e_warning(authdb_event(request), IPALLOW_LOG_PREFIX
+		  "the passdb returned Dovecot's native allow_nets field "
+		  "(user=%s); Dovecot checks it before ipallow, without "
+		  "exemptions, and a mismatch only makes that passdb fail; "
+		  "return userdb_allow_nets instead "
+		  "(logged once per process)", request->fields.user);
+}
+
+static const char *
+passdb_ipallow_field(const struct ipallow_passdb_module *module)
+{
+	return module->policy != NULL ? module->policy->field :
+		IPALLOW_DEFAULT_FIELD;
+}
+
+/* The list as the passdb returned it in userdb_<field>, or NULL. */
+static const char *
+passdb_ipallow_list_text(struct auth_request *request, const char *field)
+{
+	if (request->fields.userdb_reply == NULL)
+		return NULL;
+	return auth_fields_find(request->fields.userdb_reply, field);
+}
+
+/* Logs the decision and emits ipallow_check_finished. Deny and report
+   lines are at info level even with auth_verbose = no (Dovecot's request
+   events stop at warning then), the rest at debug. */
+static void
+passdb_ipallow_log(struct auth_request *request,
+		   const struct ipallow_passdb_module *module,
+		   const struct ipallow_log_ctx *ctx,
+		   const struct ipallow_decision *dec, const char *suffix)
+{
+	char line[IPALLOW_LOG_LINE_MAX];
+	struct event *event;
+	struct event_passthrough *e;
+	const char *invalid;
+
+	event = event_create(authdb_event(request));
+	event_set_min_log_level(event, LOG_TYPE_INFO);
+
+	if (module->policy != NULL) {
+		invalid = ipallow_log_invalid(dec, ctx,
+					      module->policy->on_invalid,
+					      line, sizeof(line));
+		if (invalid != NULL)
+			e_warning(event, IPALLOW_LOG_PREFIX"%s", invalid);
+	}
+
+	e = event_create_passthrough(event)->
+		set_name(IPALLOW_EVENT_NAME)->
+		add_str("result", ipallow_result_to_string(dec->result))->
+		add_str("rule", ipallow_rule_to_string(dec->rule))->
+		add_str("service", ctx->service == NULL ? "" : ctx->service);
+	(void)ipallow_log_decision(dec, ctx, line, sizeof(line));
+	if (dec->rule == IPALLOW_RULE_NO_POLICY) {
+		e_error(e->event(), IPALLOW_LOG_PREFIX"%s: policy %s: %s",
+			line, module->policy_path, module->load_error);
+	} else if (dec->rule == IPALLOW_RULE_INTERNAL_ERROR) {
+		e_error(e->event(), IPALLOW_LOG_PREFIX"%s%s", line, suffix);
+	} else if (ipallow_log_is_notable(dec)) {
+		e_info(e->event(), IPALLOW_LOG_PREFIX"%s%s", line, suffix);
+	} else {
+		e_debug(e->event(), IPALLOW_LOG_PREFIX"%s%s", line, suffix);
+	}
+	event_unref(&event);
+}
+
+static enum ipallow_outcome
+passdb_ipallow_check(struct auth_request *request, bool credentials_lookup)
+{
+	struct ipallow_passdb_module *module =
+		(struct ipallow_passdb_module *)request->passdb->passdb;
+	struct ipallow_request req;
+	struct ipallow_decision dec;
+	struct ipallow_log_ctx ctx;
+	const char *suffix = "";
+	bool ip_ok, peer_ok;
+
+	passdb_ipallow_warn_native(request);
+
+	i_zero(&ctx);
+	ctx.user = request->fields.user;
+	ctx.service = request->fields.service;
+	ctx.field = passdb_ipallow_field(module);
+	ip_ok = passdb_ipallow_addr_import(&request->fields.remote_ip,
+					   &ctx.client_ip);
+	peer_ok = passdb_ipallow_addr_import(&request->fields.real_remote_ip,
+					     &ctx.peer_ip);
+
+	i_zero(&req);
+	req.service = request->fields.service;
+	req.list_text = passdb_ipallow_list_text(request, ctx.field);
+	req.client_ip = ctx.client_ip;
+
+	if (!request->fields.skip_password_check) {
+		/* No passdb before us verified the password. The placement
+		   check makes this impossible; refuse rather than guess. */
+		i_zero(&dec);
+		dec.result = IPALLOW_RESULT_DENY;
+		dec.rule = IPALLOW_RULE_INTERNAL_ERROR;
+		suffix = ": reached before any passdb verified the password "
+			"(the ipallow passdb needs skip = unauthenticated)";
+	} else if (!ip_ok || !peer_ok) {
+		i_zero(&dec);
+		dec.result = IPALLOW_RESULT_DENY;
+		dec.rule = IPALLOW_RULE_INTERNAL_ERROR;
+		suffix = ": unknown address family";
+	} else {
+		(void)ipallow_decide(module->policy, &req, &dec);
+		if (dec.result == IPALLOW_RESULT_DENY && credentials_lookup &&
+		    dec.rule != IPALLOW_RULE_NO_POLICY &&
+		    dec.rule != IPALLOW_RULE_INTERNAL_ERROR) {
+			/* CRAM-MD5, SCRAM, DIGEST-MD5, ...: the mechanism
+			   checks the password only after the passdb chain,
+			   so the reason would be shown to anyone who knows
+			   the user name. */
+			suffix = t_strdup_printf(
+				" [mech=%s: password not verified yet, "
+				"reason not sent]",
+				request->fields.mech_name == NULL ? "none" :
+				request->fields.mech_name);
+		}
+	}
+
+	switch (dec.result) {
+	case IPALLOW_RESULT_ALLOW:
+	case IPALLOW_RESULT_EXEMPT:
+	case IPALLOW_RESULT_UNRESTRICTED:
+	case IPALLOW_RESULT_REPORT:
+		if (request->passdb_success) {
+			passdb_ipallow_log(request, module, &ctx, &dec, suffix);
+			return IPALLOW_OUTCOME_PASS;
+		}
+		/* We only ever take a success away. If the chain before us
+		   has not granted the login (e.g. a master login for a user
+		   no passdb knows), our OK with result_success = return-ok
+		   must not grant it. */
+		passdb_ipallow_log(request, module, &ctx, &dec,
+				   " [no passdb before granted the login]");
+		return IPALLOW_OUTCOME_NOT_GRANTED;
+	case IPALLOW_RESULT_DENY:
+		break;
+	}
+	passdb_ipallow_log(request, module, &ctx, &dec, suffix);
+	switch (dec.rule) {
+	case IPALLOW_RULE_NO_POLICY:
+	case IPALLOW_RULE_INTERNAL_ERROR:
+		return IPALLOW_OUTCOME_INTERNAL;
+	case IPALLOW_RULE_EXEMPT_SERVICE:
+	case IPALLOW_RULE_NO_LIST:
+	case IPALLOW_RULE_UNKNOWN_IP:
+	case IPALLOW_RULE_EXEMPT_NETWORK:
+	case IPALLOW_RULE_INVALID_LIST:
+	case IPALLOW_RULE_IN_LIST:
+	case IPALLOW_RULE_NOT_IN_LIST:
+		break;
+	}
+	if (credentials_lookup || module->policy->reject_reason[0] == '\0')
+		return IPALLOW_OUTCOME_DENY_SILENT;
+	return IPALLOW_OUTCOME_DENY;
+}
+
+/* Every outcome as a passdb result. All refusals are USER_DISABLED: that
+   result ends the chain whatever the result_* rules say. */
+static enum passdb_result
+passdb_ipallow_result(struct auth_request *request, enum ipallow_outcome outcome)
+{
+	const struct ipallow_passdb_module *module =
+		(const struct ipallow_passdb_module *)request->passdb->passdb;
+
+	switch (outcome) {
+	case IPALLOW_OUTCOME_PASS:
+		return PASSDB_RESULT_OK;
+	case IPALLOW_OUTCOME_NOT_GRANTED:
+		return PASSDB_RESULT_USER_UNKNOWN;
+	case IPALLOW_OUTCOME_DENY:
+		auth_request_set_field(request, "reason",
+				       module->policy->reject_reason, NULL);
+		/* Dovecot 2.3.19 keeps a USER_DISABLED passdb's fields;
+		   the snapshot keeps "reason" should a rollback ever
+		   happen on this path. */
+		auth_fields_snapshot(request->fields.extra_fields);
+		return PASSDB_RESULT_USER_DISABLED;
+	case IPALLOW_OUTCOME_DENY_SILENT:
+		return PASSDB_RESULT_USER_DISABLED;
+	case IPALLOW_OUTCOME_INTERNAL:
+		/* FAIL with code=temp_fail: clients say "try again later"
+		   instead of asking for the password again. */
+		request->internal_failure = TRUE;
+		return PASSDB_RESULT_USER_DISABLED;
+	}
+	i_unreached();
+}
+
+static void
+passdb_ipallow_verify_plain(struct auth_request *request,
+			    const char *password ATTR_UNUSED,
+			    verify_plain_callback_t *callback)
+{
+	enum passdb_result result;
+
+	result = passdb_ipallow_result(request,
+		passdb_ipallow_check(request, FALSE));
+	callback(result, request);
+}
+
+static void
+passdb_ipallow_lookup_credentials(struct auth_request *request,
+				  lookup_credentials_callback_t *callback)
+{
+	enum passdb_result result;
+
+	result = passdb_ipallow_result(request,
+		passdb_ipallow_check(request, TRUE));
+	/* No credentials of our own: on OK Dovecot uses those of the
+	   passdb that authenticated (delayed_credentials). */
+	passdb_handle_credentials(result, NULL, NULL, callback, request);
+}
+
+/*
+ * Placement check (SPEC §6): a chain in which a login could succeed
+ * without passing through this passdb is a configuration error.
+ */
+
+static const char *passdb_ipallow_db_name(const struct auth_passdb *passdb)
+{
+	const char *name = passdb->set->name;
+
+	return t_strdup_printf("passdb %s", name[0] != '\0' ? name :
+			       passdb->set->driver);
+}
+
+static const char *passdb_ipallow_rule_name(enum auth_db_rule rule)
+{
+	switch (rule) {
+	case AUTH_DB_RULE_RETURN:
+		return "return";
+	case AUTH_DB_RULE_RETURN_OK:
+		return "return-ok";
+	case AUTH_DB_RULE_RETURN_FAIL:
+		return "return-fail";
+	case AUTH_DB_RULE_CONTINUE:
+		return "continue";
+	case AUTH_DB_RULE_CONTINUE_OK:
+		return "continue-ok";
+	case AUTH_DB_RULE_CONTINUE_FAIL:
+		return "continue-fail";
+	}
+	i_unreached();
+}
+
+static bool passdb_ipallow_is_ours(const struct auth_passdb *passdb)
+{
+	return strcmp(passdb->passdb->iface.name, IPALLOW_DRIVER_NAME) == 0;
+}
+
+/* Checks the passdbs from first up to (not including) stop: none may end
+   the chain with a success. *may_succeed tracks whether passdb_success
+   can be TRUE at this point (some rule said -ok). Returns NULL or the
+   problem. */
+static const char *
+passdb_ipallow_check_before(const struct auth_passdb *first,
+			    const struct auth_passdb *stop, bool master,
+			    bool *may_succeed, bool *have_continue_ok)
+{
+	static const char *const outcome_names[] = {
+		"result_success", "result_failure", "result_internalfail"
+	};
+	const struct auth_passdb *passdb;
+	enum auth_db_rule rules[3];
+	unsigned int i;
+
+	for (passdb = first; passdb != stop; passdb = passdb->next) {
+		rules[0] = passdb->result_success;
+		rules[1] = passdb->result_failure;
+		rules[2] = passdb->result_internalfail;
+		if (master && rules[0] != AUTH_DB_RULE_CONTINUE &&
+		    rules[0] != AUTH_DB_RULE_CONTINUE_OK &&
+		    rules[0] != AUTH_DB_RULE_CONTINUE_FAIL) {
+			return t_strdup_printf(
+				"master %s has result_success = %s, so a "
+				"master login ends there without reaching "
+				"ipallow; set pass = yes (or result_success "
+				"= continue) on it",
+				passdb_ipallow_db_name(passdb),
+				passdb_ipallow_rule_name(rules[0]));
+		}
+		for (i = 0; i < N_ELEMENTS(rules); i++) {
+			if (rules[i] == AUTH_DB_RULE_RETURN_OK ||
+			    (rules[i] == AUTH_DB_RULE_RETURN &&
+			     (*may_succeed || i == 0))) {
+				return t_strdup_printf(
+					"%s%s has %s = %s, so a login can "
+					"succeed there without reaching "
+					"ipallow; use %s",
+					master ? "master " : "",
+					passdb_ipallow_db_name(passdb),
+					outcome_names[i],
+					passdb_ipallow_rule_name(rules[i]),
+					i == 0 ? "result_success = continue-ok" :
+					"return-fail or continue");
+			}
+		}
+		for (i = 0; i < N_ELEMENTS(rules); i++) {
+			if (rules[i] == AUTH_DB_RULE_CONTINUE_OK ||
+			    rules[i] == AUTH_DB_RULE_RETURN_OK)
+				*may_succeed = TRUE;
+		}
+		if (rules[0] == AUTH_DB_RULE_CONTINUE_OK)
+			*have_continue_ok = TRUE;
+	}
+	return NULL;
+}
+
+/* Returns NULL if the chain of one protocol is safe, else the problem. */
+static const char *passdb_ipallow_check_chain(const struct auth *auth)
+{
+	const struct auth_passdb *passdb, *ours = NULL, *last = NULL;
+	const char *error;
+	bool may_succeed = FALSE, have_continue_ok = FALSE;
+
+	for (passdb = auth->masterdbs; passdb != NULL; passdb = passdb->next) {
+		if (passdb_ipallow_is_ours(passdb)) {
+			return "the ipallow passdb cannot be a master passdb "
+				"(remove master = yes)";
+		}
+	}
+	for (passdb = auth->passdbs; passdb != NULL; passdb = passdb->next) {
+		if (passdb_ipallow_is_ours(passdb) && ours == NULL)
+			ours = passdb;
+		last = passdb;
+	}
+	if (ours == NULL)
+		return NULL;
+
+	if (ours != last) {
+		return t_strdup_printf("the ipallow passdb must be the last "
+			"passdb, but %s comes after it",
+			passdb_ipallow_db_name(ours->next));
+	}
+	if (ours == auth->passdbs) {
+		return "the ipallow passdb needs a passdb before it that "
+			"verifies the password (with result_success = "
+			"continue-ok)";
+	}
+	if (ours->skip != AUTH_PASSDB_SKIP_UNAUTHENTICATED)
+		return "the ipallow passdb needs skip = unauthenticated";
+	if (ours->set->deny)
+		return "the ipallow passdb cannot have deny = yes";
+	if (ours->set->mechanisms[0] != '\0' ||
+	    ours->set->username_filter[0] != '\0') {
+		return "the ipallow passdb cannot have mechanisms or "
+			"username_filter: logins it skips would go unchecked";
+	}
+	if (ours->result_failure == AUTH_DB_RULE_RETURN_OK ||
+	    ours->result_failure == AUTH_DB_RULE_CONTINUE_OK) {
+		return t_strdup_printf("the ipallow passdb has result_failure "
+			"= %s; remove it (the default is fine)",
+			passdb_ipallow_rule_name(ours->result_failure));
+	}
+	if (ours->result_internalfail != AUTH_DB_RULE_RETURN_FAIL &&
+	    ours->result_internalfail != AUTH_DB_RULE_CONTINUE_FAIL) {
+		return t_strdup_printf("the ipallow passdb has "
+			"result_internalfail = %s, which turns a failure of "
+			"the check into the earlier passdb's success; set "
+			"result_internalfail = return-fail",
+			passdb_ipallow_rule_name(ours->result_internalfail));
+	}
+
+	/* A master login that passes the master passdbs goes on with the
+	   first normal passdb, carrying whatever they decided. */
+	error = passdb_ipallow_check_before(auth->masterdbs, NULL, TRUE,
+					    &may_succeed, &have_continue_ok);
+	if (error != NULL)
+		return error;
+	have_continue_ok = FALSE;
+	error = passdb_ipallow_check_before(auth->passdbs, ours, FALSE,
+					    &may_succeed, &have_continue_ok);
+	if (error != NULL)
+		return error;
+	if (!have_continue_ok) {
+		return "no passdb before the ipallow passdb has "
+			"result_success = continue-ok, so no login could "
+			"succeed; set it on the passdb that verifies the "
+			"password";
+	}
+	return NULL;
+}
+
+static void passdb_ipallow_check_placement(struct ipallow_passdb_module *module)
+{
+	struct auth *auth;
+	const char *error;
+
+	array_foreach_elem(&auths, auth) {
+		error = passdb_ipallow_check_chain(auth);
+		if (error == NULL)
+			continue;
+		error = t_strdup_printf(IPALLOW_LOG_PREFIX
+			"misplaced in the passdb chain%s%s: %s (see %s)",
+			auth->service == NULL ? "" : " of protocol ",
+			auth->service == NULL ? "" : auth->service,
+			error, IPALLOW_SNIPPET);
+		if (!module->placement_warn_only)
+			i_fatal("%s", error);
+		i_error("%s; ignored because of placement_check=warn", error);
+	}
+}
+
+static struct passdb_module *
+passdb_ipallow_preinit(pool_t pool, const char *args)
+{
+	struct ipallow_passdb_module *module;
+	const char *const *argv;
+	char *error = NULL;
+
+	module = p_new(pool, struct ipallow_passdb_module, 1);
+	/* No caching of our own result: it depends on the client IP. */
+	module->module.default_cache_key = NULL;
+	module->module.blocking = FALSE;
+	module->policy_path = IPALLOW_POLICY_DEFAULT_PATH;
+
+	for (argv = t_strsplit_spaces(args, " "); *argv != NULL; argv++) {
+		if (strcmp(*argv, "placement_check=warn") == 0)
+			module->placement_warn_only = TRUE;
+		else if (strcmp(*argv, "placement_check=fatal") == 0)
+			module->placement_warn_only = FALSE;
+		else if (**argv == '/')
+			module->policy_path = p_strdup(pool, *argv);
+		else {
+			i_fatal("passdb "IPALLOW_DRIVER_NAME": unknown argument "
+				"'%s' (args: [policy file path] "
+				"[placement_check=warn])", *argv);
+		}
+	}
+
+	if (worker) {
+		/* Auth workers only run blocking passdbs; ours runs in the
+		   main auth process. */
+		return &module->module;
+	}
+	/* preinit runs before the auth process drops root, so the policy
+	   file may be readable by root only. */
+	if (ipallow_policy_load(module->policy_path, &module->policy,
+				&error) < 0) {
+		module->load_error = p_strdup(pool, error == NULL ?
+					      "out of memory" : error);
+		free(error);
+		i_error(IPALLOW_LOG_PREFIX"policy %s not loaded, every login "
+			"through the ipallow passdb will be refused: %s",
+			module->policy_path, module->load_error);
+	} else if (module->policy->file_missing) {
+		i_info(IPALLOW_LOG_PREFIX"policy file %s not found, "
+		       "using built-in defaults", module->policy_path);
+	}
+	return &module->module;
+}
+
+static void passdb_ipallow_init(struct passdb_module *_module)
+{
+	struct ipallow_passdb_module *module =
+		(struct ipallow_passdb_module *)_module;
+
+	passdb_ipallow_check_placement(module);
+}
+
+static void passdb_ipallow_deinit(struct passdb_module *_module)
+{
+	struct ipallow_passdb_module *module =
+		(struct ipallow_passdb_module *)_module;
+
+	ipallow_policy_free(&module->policy);
+}
+
+static struct passdb_module_interface passdb_ipallow = {
+	.name = IPALLOW_DRIVER_NAME,
+
+	.preinit = passdb_ipallow_preinit,
+	.init = passdb_ipallow_init,
+	.deinit = passdb_ipallow_deinit,
+
+	.verify_plain = passdb_ipallow_verify_plain,
+	.lookup_credentials = passdb_ipallow_lookup_credentials,
+};
+
+/* module-dir.c refuses a module built for another Dovecot ABI. */
+extern const char *authdb_ipallow_version;
+const char *authdb_ipallow_version = DOVECOT_ABI_VERSION;
+
+void authdb_ipallow_init(void);
+void authdb_ipallow_deinit(void);
+
+void authdb_ipallow_init(void)
+{
+	passdb_register_module(&passdb_ipallow);
+}
+
+void authdb_ipallow_deinit(void)
+{
+	passdb_unregister_module(&passdb_ipallow);
+}
