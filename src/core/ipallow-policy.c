@@ -677,9 +677,12 @@ static int handle_sets(struct policy_loader *ld, const struct ynode *node)
 		} else if (check_sequence(ld, "a set", value) < 0) {
 			ret = -1;
 		} else {
+			char what[80];
+
+			snprintf(what, sizeof(what), "set '%s'", key->value);
 			for (j = 0; j < value->count && ret == 0; j++)
-				ret = add_prefix_node(ld, key->value,
-						      value->items[j], &arr);
+				ret = add_prefix_node(ld, what, value->items[j],
+						      &arr);
 		}
 		if (ret == 0)
 			ret = add_set(ld, key->value, &arr);
