@@ -41,7 +41,10 @@ static int scan_ipv4(const char *s, size_t len, const char **error_r)
 
 	for (i = 0; i < len; i++) {
 		if (!is_digit(s[i]) && s[i] != '.') {
-			if (s[i] == 'x' || s[i] == 'X')
+			/* "0x" opening an octet is hex; any other 'x' is
+			   part of a name ("x", "xmail.example.com") */
+			if ((s[i] == 'x' || s[i] == 'X') && i > 0 &&
+			    s[i - 1] == '0' && (i == 1 || s[i - 2] == '.'))
 				*error_r = "hexadecimal IPv4 octets are not allowed";
 			else if (is_alpha(s[i]) || s[i] == '-' || s[i] == '_')
 				*error_r = "host names are not allowed, only IP addresses";
