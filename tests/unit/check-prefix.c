@@ -141,6 +141,13 @@ static const struct prefix_case prefix_cases[] = {
 	BAD("0xa000001", msg_hex_octet),
 	BAD("10.0.0.0xff", msg_hex_octet),
 	BAD("10.0.0.ff", msg_host),
+	BAD("0X0A.0.0.1", msg_hex_octet),
+	/* an 'x' that does not follow an octet's "0" is a name */
+	BAD("x", msg_host),
+	BAD("xmail.example.com", msg_host),
+	BAD("10x.0.0.1", msg_host),
+	BAD("10.0x0.0.1", msg_hex_octet),
+	BAD("10.1x.0.1", msg_host),
 	/* netmask notation */
 	BAD("10.0.0.0/255.0.0.0", msg_netmask),
 	BAD("10.0.0.0/255.255.255.0", msg_netmask),
