@@ -17,6 +17,8 @@
 /* Longest valid entry: 45 characters of IPv6 with an IPv4 tail plus
    "/128". Anything longer is not an address. */
 #define IPALLOW_PREFIX_TEXT_MAX 49
+/* Bytes before the text that libcidr may read; see ipallow_prefix_parse(). */
+#define IPALLOW_CIDR_LOOKBEHIND 16
 
 static bool is_digit(char c)
 {
@@ -297,7 +299,13 @@ int ipallow_prefix_parse(const char *text, size_t len,
 			 struct ipallow_prefix *prefix_r, bool *host_bits_r,
 			 const char **error_r)
 {
-	char buf[IPALLOW_PREFIX_TEXT_MAX + 1];
+	/* libcidr 1.2.3's cidr_from_str() looks for PTR names before it
+	   checks the length: strcasecmp(addr + len - 8, ".ip6.int") and
+	   strcasecmp(addr + len - 5, ".arpa") read up to 8 bytes before a
+	   short string (13 once ".arpa" matched). Give it NUL bytes to read
+	   there, inside our own buffer: they end those comparisons at once. */
+	char pad_buf[IPALLOW_CIDR_LOOKBEHIND + IPALLOW_PREFIX_TEXT_MAX + 1];
+	char *buf = pad_buf + IPALLOW_CIDR_LOOKBEHIND;
 	CIDR *cidr;
 	unsigned int plen;
 	bool ipv6;
@@ -314,6 +322,7 @@ int ipallow_prefix_parse(const char *text, size_t len,
 		*error_r = "entry is too long to be an address";
 		return -1;
 	}
+	memset(pad_buf, 0, IPALLOW_CIDR_LOOKBEHIND);
 	memcpy(buf, text, len);
 	buf[len] = '\0';
 
