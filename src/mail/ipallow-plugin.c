@@ -1,0 +1,323 @@
+/* dovecot-ipallow: the session-time check, mail plugin "ipallow".
+
+   Loaded with mail_plugins = $mail_plugins ipallow. When a mail process
+   creates the user of a new session (Dovecot's mail_user_created hook,
+   called from mail_user_init() before any namespace or mailbox exists), it
+   reads the network list from the userdb reply, takes the session's client
+   IP and service, and asks the same core as the passdb (ipallow_decide()).
+   A refusal sets mail_user->error, the documented way for a plugin to fail
+   the user's initialization: the session ends before mail is touched.
+
+   What the client then sees is fixed by Dovecot, not by us: the mail
+   process answers the login that the login process handed over, and a
+   failed user initialization has a hard-coded reply in each service's
+   main.c (imap: tagged OK "Logged in, but initialization failed." plus
+   "* BYE Internal error occurred..."; pop3: "-ERR [SYS/TEMP] Internal
+   error occurred..."). No hook of Dovecot 2.3 lets a mail plugin change
+   that reply; doc/mail-plugin.md has the exact lines and why the refusal
+   that carries reject_reason belongs to the login-time passdb.
+
+   Delivery and administration are never blocked: see
+   ipallow_internal_services[] below. */
+
+#include "lib.h"
+#include "array.h"
+#include "net.h"
+#include "mail-user.h"
+#include "mail-storage-hooks.h"
+#include "mail-storage-service.h"
+#include "ipallow-plugin.h"
+
+#include "ipallow-addr.h"
+#include "ipallow-decide.h"
+#include "ipallow-log.h"
+#include "ipallow-policy.h"
+
+#include <sys/socket.h>
+
+#define IPALLOW_POLICY_SETTING "ipallow_policy"
+#define IPALLOW_EVENT_NAME "ipallow_check_finished"
+#define IPALLOW_LOG_PREFIX "ipallow: "
+
+/* Services that deliver or administer mail instead of serving a client
+   that logged in. Their sessions are never checked, whatever the policy's
+   exempt.services says (which lists most of them too): a restricted
+   mailbox still receives every message, and operators, indexers and
+   replication still reach it. Matched against both the process's service
+   name and the service of the userdb lookup. Every other service, known or
+   not, is checked. */
+static const char *const ipallow_internal_services[] = {
+	"lmtp",			/* delivery over LMTP */
+	"lda",			/* dovecot-lda */
+	"doveadm",		/* doveadm, doveadm-server, dsync replication */
+	"dsync",
+	"indexer",
+	"indexer-worker",	/* FTS and cache indexing */
+	"imap-urlauth",		/* URLAUTH fetches for an already checked */
+	"imap-urlauth-worker",	/* imap or submission session */
+	"quota-status",		/* Postfix policy queries */
+	"sieve-filter",		/* Pigeonhole's administrator tools */
+	"sieve-test",
+	NULL
+};
+
+/* One policy file, loaded the first time a session in this process needs
+   it and kept for the life of the process, as the auth process keeps the
+   passdb's: "doveadm reload" starts new processes, which read the file
+   again. A policy that did not load is kept too (policy NULL), so that a
+   broken file costs one error line per process, not one parse per session;
+   every session it governs is refused. */
+struct ipallow_loaded_policy {
+	struct ipallow_loaded_policy *next;
+	char *path;
+	struct ipallow_policy *policy;	/* NULL: not loaded */
+	char *error;			/* why not */
+};
+
+const char *ipallow_plugin_version = DOVECOT_ABI_VERSION;
+
+static struct ipallow_loaded_policy *ipallow_policies = NULL;
+
+static bool ipallow_service_is_internal(const char *service)
+{
+	return service != NULL &&
+		str_array_find(ipallow_internal_services, service);
+}
+
+/* The service as the auth process saw it in the userdb lookup ("sieve"
+   for ManageSieve, as at login time), else the process's service name. */
+static const char *ipallow_session_service(struct mail_user *user)
+{
+	const struct mail_storage_service_input *input;
+
+	if (user->_service_user != NULL) {
+		input = mail_storage_service_user_get_input(user->_service_user);
+		if (input->service != NULL && input->service[0] != '\0')
+			return input->service;
+	}
+	return user->service;
+}
+
+/* Converts Dovecot's address; NULL means not known. Returns FALSE for a
+   family the core does not know (the caller fails closed). */
+static bool
+ipallow_addr_import(const struct ip_addr *ip, struct ipallow_addr *addr_r)
+{
+	if (ip == NULL) {
+		ipallow_addr_set_none(addr_r);
+		return TRUE;
+	}
+	switch (ip->family) {
+	case 0:
+		ipallow_addr_set_none(addr_r);
+		return TRUE;
+	case AF_INET:
+		ipallow_addr_set_ipv4(addr_r,
+			(const uint8_t *)&ip->u.ip4.s_addr);
+		return TRUE;
+	case AF_INET6:
+		ipallow_addr_set_ipv6(addr_r, ip->u.ip6.s6_addr);
+		return TRUE;
+	}
+	ipallow_addr_set_none(addr_r);
+	return FALSE;
+}
+
+/* The value of field in the userdb reply: NULL when absent, "" when the
+   userdb returned the bare key (an empty value). */
+static const char *
+ipallow_userdb_field(const struct mail_user *user, const char *field)
+{
+	const char *const *fieldp;
+	size_t len = strlen(field);
+
+	if (user->userdb_fields == NULL)
+		return NULL;
+	for (fieldp = user->userdb_fields; *fieldp != NULL; fieldp++) {
+		if (strncmp(*fieldp, field, len) != 0)
+			continue;
+		if ((*fieldp)[len] == '=')
+			return *fieldp + len + 1;
+		if ((*fieldp)[len] == '\0')
+			return "";
+	}
+	return NULL;
+}
+
+static struct ipallow_loaded_policy *ipallow_policy_get(const char *path)
+{
+	struct ipallow_loaded_policy *lp;
+	char *error = NULL;
+
+	for (lp = ipallow_policies; lp != NULL; lp = lp->next) {
+		if (strcmp(lp->path, path) == 0)
+			return lp;
+	}
+
+	lp = i_new(struct ipallow_loaded_policy, 1);
+	lp->path = i_strdup(path);
+	if (ipallow_policy_load(path, &lp->policy, &error) < 0) {
+		lp->policy = NULL;
+		lp->error = i_strdup(error != NULL ? error : "out of memory");
+		free(error);
+		i_error(IPALLOW_LOG_PREFIX"policy %s not loaded, every session "
+			"checked by the ipallow mail plugin will be refused: %s",
+			path, lp->error);
+	} else if (lp->policy->file_missing) {
+		i_info(IPALLOW_LOG_PREFIX"policy file %s not found, "
+		       "using built-in defaults", path);
+	}
+	lp->next = ipallow_policies;
+	ipallow_policies = lp;
+	return lp;
+}
+
+static void ipallow_policies_free(void)
+{
+	struct ipallow_loaded_policy *lp, *next;
+
+	for (lp = ipallow_policies; lp != NULL; lp = next) {
+		next = lp->next;
+		if (lp->policy != NULL)
+			ipallow_policy_free(&lp->policy);
+		i_free(lp->error);
+		i_free(lp->path);
+		i_free(lp);
+	}
+	ipallow_policies = NULL;
+}
+
+/* Logs the decision and emits ipallow_check_finished, with the same
+   lines and levels as the passdb: deny and report at info, an invalid
+   list as a warning, the rest at debug (mail_debug). */
+static void
+ipallow_session_log(struct mail_user *user,
+		    const struct ipallow_loaded_policy *lp,
+		    const struct ipallow_log_ctx *ctx,
+		    const struct ipallow_decision *dec, const char *suffix)
+{
+	char line[IPALLOW_LOG_LINE_MAX];
+	struct event *event;
+	struct event_passthrough *e;
+	const char *invalid;
+
+	event = event_create(user->event);
+	if (user->conn.local_ip != NULL && user->conn.local_ip->family != 0)
+		event_add_str(event, "local_ip", net_ip2addr(user->conn.local_ip));
+
+	if (lp != NULL && lp->policy != NULL) {
+		invalid = ipallow_log_invalid(dec, ctx, lp->policy->on_invalid,
+					      line, sizeof(line));
+		if (invalid != NULL)
+			e_warning(event, IPALLOW_LOG_PREFIX"%s", invalid);
+	}
+
+	e = event_create_passthrough(event)->
+		set_name(IPALLOW_EVENT_NAME)->
+		add_str("result", ipallow_result_to_string(dec->result))->
+		add_str("rule", ipallow_rule_to_string(dec->rule))->
+		add_str("service", ctx->service == NULL ? "" : ctx->service);
+	(void)ipallow_log_decision(dec, ctx, line, sizeof(line));
+	if (dec->rule == IPALLOW_RULE_NO_POLICY) {
+		e_error(e->event(), IPALLOW_LOG_PREFIX"%s: policy %s: %s",
+			line, lp->path, lp->error);
+	} else if (dec->rule == IPALLOW_RULE_INTERNAL_ERROR) {
+		e_error(e->event(), IPALLOW_LOG_PREFIX"%s%s", line, suffix);
+	} else if (ipallow_log_is_notable(dec)) {
+		e_info(e->event(), IPALLOW_LOG_PREFIX"%s%s", line, suffix);
+	} else {
+		e_debug(e->event(), IPALLOW_LOG_PREFIX"%s%s", line, suffix);
+	}
+	event_unref(&event);
+}
+
+/* Decides the session. Returns TRUE if it may go on; on FALSE the
+   decision has been logged and the caller refuses the session. */
+static bool
+ipallow_session_check(struct mail_user *user, struct ipallow_decision *dec)
+{
+	const struct ipallow_loaded_policy *lp = NULL;
+	struct ipallow_request req;
+	struct ipallow_log_ctx ctx;
+	const char *path, *suffix = "";
+
+	i_zero(&ctx);
+	ctx.user = user->username;
+	ctx.service = ipallow_session_service(user);
+	ctx.field = IPALLOW_DEFAULT_FIELD;
+	/* The mail process knows only the address the login process
+	   accepted (forwarded ones included), not the TCP peer. */
+	ipallow_addr_set_none(&ctx.peer_ip);
+
+	i_zero(dec);
+	dec->result = IPALLOW_RESULT_DENY;
+	dec->rule = IPALLOW_RULE_INTERNAL_ERROR;
+
+	if (!ipallow_addr_import(user->conn.remote_ip, &ctx.client_ip)) {
+		suffix = ": unknown address family";
+	} else if (ipallow_service_is_internal(user->service) ||
+		   ipallow_service_is_internal(ctx.service)) {
+		/* Before the policy: delivery must work even when the
+		   policy does not load. */
+		dec->result = IPALLOW_RESULT_EXEMPT;
+		dec->rule = IPALLOW_RULE_EXEMPT_SERVICE;
+	} else {
+		path = mail_user_plugin_getenv(user, IPALLOW_POLICY_SETTING);
+		if (path == NULL || path[0] == '\0')
+			path = IPALLOW_POLICY_DEFAULT_PATH;
+		lp = ipallow_policy_get(path);
+		if (lp->policy != NULL)
+			ctx.field = lp->policy->field;
+
+		i_zero(&req);
+		req.service = ctx.service;
+		req.list_text = ipallow_userdb_field(user, ctx.field);
+		req.client_ip = ctx.client_ip;
+		(void)ipallow_decide(lp->policy, &req, dec);
+	}
+	ipallow_session_log(user, lp, &ctx, dec, suffix);
+	return dec->result != IPALLOW_RESULT_DENY;
+}
+
+static void ipallow_mail_user_created(struct mail_user *user)
+{
+	struct ipallow_decision dec;
+
+	if (user->autocreated) {
+		/* The owner of a shared mailbox, or LDA's raw user: not a
+		   login. The session that reaches it was checked. */
+		return;
+	}
+	if (user->session_restored) {
+		/* This is IMAP unhibernation, not a real login: the
+		   session was checked when it began. */
+		return;
+	}
+	if (user->error != NULL) {
+		/* Initialization fails anyway; no decision to log. */
+		return;
+	}
+	if (ipallow_session_check(user, &dec))
+		return;
+
+	/* Fail mail_user_init(): the mail process ends the session before
+	   it creates a namespace. Dovecot logs this text as an error. */
+	user->error = p_strdup_printf(user->pool,
+		IPALLOW_LOG_PREFIX"session refused (rule=%s)",
+		ipallow_rule_to_string(dec.rule));
+}
+
+static struct mail_storage_hooks ipallow_mail_storage_hooks = {
+	.mail_user_created = ipallow_mail_user_created,
+};
+
+void ipallow_plugin_init(struct module *module)
+{
+	mail_storage_hooks_add(module, &ipallow_mail_storage_hooks);
+}
+
+void ipallow_plugin_deinit(void)
+{
+	mail_storage_hooks_remove(&ipallow_mail_storage_hooks);
+	ipallow_policies_free();
+}
