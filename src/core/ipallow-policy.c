@@ -152,6 +152,30 @@ static const char *yaml_event_what(yaml_event_type_t type)
 	}
 }
 
+/* The 1-based line and column of data[offset], counted as libyaml counts
+   its marks: columns in characters, lines ended by "\n", "\r\n" or "\r".
+   libyaml reports encoding errors with a byte offset only, and the NUL
+   check runs before libyaml sees the data. */
+static void data_position(const unsigned char *data, size_t size,
+			  size_t offset, size_t *line_r, size_t *column_r)
+{
+	size_t i, line = 1, column = 1;
+
+	if (offset > size)
+		offset = size;
+	for (i = 0; i < offset; i++) {
+		if (data[i] == '\n' ||
+		    (data[i] == '\r' && (i + 1 == size || data[i + 1] != '\n'))) {
+			line++;
+			column = 1;
+		} else if (data[i] != '\r' && (data[i] & 0xc0) != 0x80) {
+			column++;
+		}
+	}
+	*line_r = line;
+	*column_r = column;
+}
+
 /* Parses the whole stream into *root_r (NULL for an empty document). */
 static int yaml_to_tree(struct policy_loader *ld, const unsigned char *data,
 			size_t size, struct ynode **root_r)
@@ -171,15 +195,25 @@ static int yaml_to_tree(struct policy_loader *ld, const unsigned char *data,
 		struct ynode *node = NULL;
 
 		if (yaml_parser_parse(&parser, &event) == 0) {
-			if (parser.error == YAML_MEMORY_ERROR)
+			if (parser.error == YAML_MEMORY_ERROR) {
 				ret = loader_oom(ld);
-			else
+			} else if (parser.error == YAML_READER_ERROR) {
+				/* no mark, only a byte offset */
+				size_t line, column;
+
+				data_position(data, size, parser.problem_offset,
+					      &line, &column);
+				ret = loader_error(ld, line, column,
+					"YAML syntax error: %s",
+					parser.problem != NULL ? parser.problem : "unknown");
+			} else {
 				ret = loader_error(ld, parser.problem_mark.line + 1,
 					parser.problem_mark.column + 1,
 					"YAML syntax error: %s%s%s",
 					parser.problem != NULL ? parser.problem : "unknown",
 					parser.context != NULL ? " " : "",
 					parser.context != NULL ? parser.context : "");
+			}
 			break;
 		}
 		switch (event.type) {
@@ -783,6 +817,7 @@ static int policy_load_data(const unsigned char *data, size_t size,
 {
 	struct policy_loader ld;
 	struct ynode *root = NULL;
+	const unsigned char *nul;
 	int ret = 0;
 
 	*policy_r = NULL;
@@ -796,8 +831,12 @@ static int policy_load_data(const unsigned char *data, size_t size,
 		ret = loader_oom(&ld);
 	if (ret == 0 && (ld.policy->path = ipallow_strdup(name)) == NULL)
 		ret = loader_oom(&ld);
-	if (ret == 0 && memchr(data, '\0', size) != NULL)
-		ret = loader_error(&ld, 0, 0, "file contains a NUL byte");
+	if (ret == 0 && (nul = memchr(data, '\0', size)) != NULL) {
+		size_t line, column;
+
+		data_position(data, size, (size_t)(nul - data), &line, &column);
+		ret = loader_error(&ld, line, column, "file contains a NUL byte");
+	}
 	if (ret == 0)
 		ret = yaml_to_tree(&ld, data, size, &root);
 	if (ret == 0 && root != NULL) {
