@@ -567,8 +567,11 @@ static int handle_exempt_networks(struct policy_loader *ld,
 		const struct ynode *item = node->items[i];
 		int ret;
 
-		if (strchr(item->value, '.') == NULL &&
-		    strchr(item->value, ':') == NULL) {
+		/* a group is a name; "10/8" and "10" are bad prefixes and
+		   get the prefix parser's message, not "unknown group" */
+		if (((item->value[0] >= 'a' && item->value[0] <= 'z') ||
+		     (item->value[0] >= 'A' && item->value[0] <= 'Z')) &&
+		    strpbrk(item->value, ".:/") == NULL) {
 			ret = ipallow_group_add(item->value, &ld->exempt);
 			if (ret < 0)
 				return loader_oom(ld);
