@@ -80,13 +80,15 @@ static inline void test_write_file(const char *dir, const char *name,
 
 	if (size == (size_t)-1)
 		size = strlen(data);
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	ck_assert((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) <
+		  sizeof(path));
 	fp = fopen(path, "w");
 	ck_assert_msg(fp != NULL, "fopen(%s): %s", path, strerror(errno));
 	ck_assert(fwrite(data, 1, size, fp) == size);
 	ck_assert(fclose(fp) == 0);
 	if (path_r != NULL)
-		snprintf(path_r, path_size, "%s", path);
+		ck_assert((size_t)snprintf(path_r, path_size, "%s", path) <
+			  path_size);
 }
 
 /* Removes the files this suite wrote and the directory (one level). */
@@ -95,7 +97,8 @@ static inline void test_tmpdir_remove(const char *dir)
 	char cmd[4200];
 
 	/* the names are ours (mkdtemp), so a plain rm is safe */
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ck_assert((size_t)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir) <
+		  sizeof(cmd));
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);
 }
