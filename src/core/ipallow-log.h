@@ -27,8 +27,9 @@ const char *ipallow_log_decision(const struct ipallow_decision *dec,
 
 /* The line about an invalid list, or NULL when the list was valid:
      invalid allow_nets for user=bob: entry 3 "10/8": IPv4 shorthand is not allowed
-   with " (and N more errors)" when there were more, and " (skipped)" under
-   on_invalid: skip when valid entries were left. */
+   with " (and 1 more error)" or " (and N more errors)" when there were
+   more, and " (invalid entries skipped)" under on_invalid: skip when
+   valid entries were left. */
 const char *ipallow_log_invalid(const struct ipallow_decision *dec,
 				const struct ipallow_log_ctx *ctx,
 				enum ipallow_on_invalid on_invalid,
