@@ -18,6 +18,8 @@ from ipallow_fixtures import (AUTH_IPALLOW, DEFAULT_POLICY, PASSWORD,
                               USERS)
 
 MODULE_DIR = "/usr/lib/dovecot/modules"
+SNIPPET = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                       "..", "..", "conf.d", "90-ipallow.conf")
 PLUGIN_FILE = "lib90_ipallow_plugin.so"
 PLUGIN_DIR = os.environ.get("IPALLOW_MAIL_PLUGIN_DIR", "")
 
@@ -67,10 +69,11 @@ userdb {
 
 
 def plugin_conf(policy_path="{dir}/ipallow.yaml"):
+    """The shipped snippet conf.d/90-ipallow.conf, then the policy path."""
     conf = ""
     if PLUGIN_DIR:
         conf += "mail_plugin_dir = %s\n" % PLUGIN_DIR
-    conf += "mail_plugins = $mail_plugins ipallow\n"
+    conf += "!include %s\n" % os.path.realpath(SNIPPET)
     if policy_path is not None:
         conf += "plugin {\n  ipallow_policy = %s\n}\n" % policy_path
     return conf
