@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""The placement self-check (SPEC §6): a passdb chain in which a login
+could succeed without passing the ipallow passdb is a configuration error
+when the auth process starts, which then refuses to run. Also: the shipped
+conf.d/auth-ipallow.conf.ext works as it is."""
+
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dovecot_it import Dovecot, Suite                         # noqa: E402
+from ipallow_fixtures import (                                # noqa: E402
+    ALERT, DEFAULT_POLICY, MASTER_PASSWORD, PASSWORD, USERDB_PASSWD_FILE,
+    check_log, check_reply, decision_line, imap_login, passwd_file)
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+
+USERS = """\
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN {dir}/users.passwd
+  result_success = continue-ok
+}
+"""
+IPALLOW = """\
+passdb {
+  driver = ipallow
+  args = {dir}/ipallow.yaml
+  skip = unauthenticated
+  result_internalfail = return-fail
+}
+"""
+STATIC = """\
+passdb {
+  driver = static
+  args = password=%s
+%s}
+"""
+MASTER = """\
+auth_master_user_separator = *
+passdb {
+  driver = passwd-file
+  master = yes
+  args = scheme=PLAIN {dir}/master-users
+%s}
+"""
+
+
+def placement_cases():
+    """(what, passdb chain, expected message after "misplaced in the
+    passdb chain: ")."""
+    return [
+        ("a passdb after ipallow", USERS + IPALLOW + STATIC % (PASSWORD, ""),
+         "the ipallow passdb must be the last passdb, but passdb static "
+         "comes after it"),
+        ("authenticating passdb ends the chain",
+         USERS.replace("  result_success = continue-ok\n", "") + IPALLOW,
+         "passdb passwd-file has result_success = return-ok, so a login "
+         "can succeed there without reaching ipallow; use result_success "
+         "= continue-ok"),
+        ("named authenticating passdb with result_success = return",
+         USERS.replace("passdb {", "passdb users {").replace(
+             "continue-ok", "return") + IPALLOW,
+         "passdb users has result_success = return, so a login can "
+         "succeed there without reaching ipallow; use result_success = "
+         "continue-ok"),
+        ("earlier passdb result_failure = return-ok",
+         USERS.replace("continue-ok\n", "continue-ok\n"
+                       "  result_failure = return-ok\n") + IPALLOW,
+         "passdb passwd-file has result_failure = return-ok, so a login "
+         "can succeed there without reaching ipallow; use return-fail or "
+         "continue"),
+        ("fallback passdb that returns ok before ipallow",
+         USERS + STATIC % (PASSWORD, "  skip = authenticated\n") + IPALLOW,
+         "passdb static has result_success = return-ok, so a login can "
+         "succeed there without reaching ipallow; use result_success = "
+         "continue-ok"),
+        ("no passdb grants with continue-ok",
+         USERS.replace("continue-ok", "continue") + IPALLOW,
+         "no passdb before the ipallow passdb has result_success = "
+         "continue-ok, so no login could succeed; set it on the passdb "
+         "that verifies the password"),
+        ("ipallow without skip = unauthenticated",
+         USERS + IPALLOW.replace("  skip = unauthenticated\n", ""),
+         "the ipallow passdb needs skip = unauthenticated"),
+        ("ipallow without result_internalfail = return-fail",
+         USERS + IPALLOW.replace("  result_internalfail = return-fail\n",
+                                 ""),
+         "the ipallow passdb has result_internalfail = continue, which "
+         "turns a failure of the check into the earlier passdb's success; "
+         "set result_internalfail = return-fail"),
+        ("ipallow with result_failure = return-ok",
+         USERS + IPALLOW.replace("return-fail\n", "return-fail\n"
+                                 "  result_failure = return-ok\n"),
+         "the ipallow passdb has result_failure = return-ok; remove it "
+         "(the default is fine)"),
+        ("ipallow restricted to some mechanisms",
+         USERS + IPALLOW.replace("return-fail\n", "return-fail\n"
+                                 "  mechanisms = plain\n"),
+         "the ipallow passdb cannot have mechanisms or username_filter: "
+         "logins it skips would go unchecked"),
+        ("ipallow as a master passdb",
+         USERS + IPALLOW + IPALLOW.replace(
+             "  skip = unauthenticated\n", "  master = yes\n"),
+         "the ipallow passdb cannot be a master passdb (remove master = "
+         "yes)"),
+        ("master passdb without pass = yes",
+         MASTER % "" + USERS + IPALLOW,
+         "master passdb passwd-file has result_success = return-ok, so a "
+         "master login ends there without reaching ipallow; set pass = yes "
+         "(or result_success = continue) on it"),
+    ]
+
+
+def files():
+    return {"users.passwd": passwd_file(), "ipallow.yaml": DEFAULT_POLICY,
+            "master-users": "admin:{PLAIN}%s\n" % MASTER_PASSWORD}
+
+
+def misplaced(suite, what, chain, message):
+    dc = Dovecot("placement", chain + USERDB_PASSWD_FILE, files=files())
+    with dc:
+        rc, out, err = dc.doveadm("auth", "test", "alice", PASSWORD)
+        suite.ok("%s: auth refuses to start (doveadm auth test fails)" %
+                 what, rc != 0 and "auth succeeded" not in out,
+                 "rc=%d out=%r err=%r" % (rc, out, err))
+        want = ("auth: Fatal: ipallow: misplaced in the passdb chain: %s "
+                "(see conf.d/auth-ipallow.conf.ext)" % message)
+        found = dc.log.wait_literal(want)
+        suite.ok("%s: fatal message" % what, found is not None,
+                 "want: %s\nlog:\n%s" % (want, dc.log.tail(12)))
+
+
+def shipped_snippet(suite):
+    """conf.d/auth-ipallow.conf.ext as shipped, with only its policy path
+    pointed into the test directory."""
+    with open(os.path.join(TOP, "conf.d", "auth-ipallow.conf.ext")) as f:
+        snippet = f.read()
+    snippet = snippet.replace("/etc/dovecot/ipallow.yaml",
+                              "{dir}/ipallow.yaml")
+    f = files()
+    f["auth-ipallow.conf.ext"] = snippet
+    chain = USERS + "!include {dir}/auth-ipallow.conf.ext\n"
+    dc = Dovecot("snippet", chain + USERDB_PASSWD_FILE, files=f)
+    with dc:
+        mark = dc.log.mark()
+        reply = suite.run("shipped snippet", imap_login, dc, "alice",
+                          PASSWORD, "198.51.100.7")
+        check_reply(suite, "shipped snippet: alice outside", reply or "",
+                    ALERT)
+        check_log(suite, dc, "shipped snippet: alice outside", mark,
+                  decision_line("deny", "alice", "imap", "198.51.100.7",
+                                "127.0.0.1", "not in allow_nets"))
+        suite.ok("shipped snippet: no placement complaint",
+                 dc.log.find(r"misplaced") is None, dc.log.tail())
+
+
+def main():
+    suite = Suite("placement")
+    for what, chain, message in placement_cases():
+        suite.run(what, misplaced, suite, what, chain, message)
+    suite.run("shipped snippet", shipped_snippet, suite)
+    suite.finish()
+
+
+if __name__ == "__main__":
+    main()
