@@ -252,6 +252,7 @@ static int yaml_to_tree(struct policy_loader *ld, const unsigned char *data,
 						      event.data.scalar.length);
 			if (node->value == NULL) {
 				ynode_free(node);
+				node = NULL;	/* not to be attached below */
 				ret = loader_oom(ld);
 				break;
 			}
