@@ -11,17 +11,20 @@ a trusted front end), POP3 (XCLIENT), submission (XCLIENT) and ManageSieve
   was not touched), and the ipallow_check_finished event;
 - allowed, exempt and unrestricted users log in and can use their mailbox;
 - a missing policy file means defaults (logged once); a broken one refuses
-  every checked session (fail closed)."""
+  every checked session (fail closed);
+- an IMAP session that was hibernated and restored in a new imap process
+  is not checked (or logged) a second time."""
 
 import collections
 import os
 import re
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dovecot_it import Suite                                  # noqa: E402
 from ipallow_fixtures import (                                # noqa: E402
-    DEBUG_EVENT_CONF, STATS_CONF, check_log, decision_line, deny_line,
+    PASSWORD, DEBUG_EVENT_CONF, STATS_CONF, check_log, decision_line, deny_line,
     stats_counts)
 from session_fixtures import (                                # noqa: E402
     IMAP_DENIED, POP3_DENIED, REFUSED_ERROR, SIEVE_DENIED,
@@ -261,6 +264,61 @@ def run_policy_files(suite):
         dc.stop()
 
 
+HIBERNATE_CONF = """\
+imap_hibernate_timeout = 1s
+service imap {
+  unix_listener imap-master {
+    user = dovecot
+  }
+}
+service imap-hibernate {
+  unix_listener imap-hibernate {
+    mode = 0666
+  }
+}
+"""
+
+
+def hibernate_session(dc, ip):
+    """LOGIN, IDLE long enough to be hibernated, DONE (restores the
+    session in a new imap process), NOOP."""
+    with dc.imap() as c:
+        c.forward_ip(ip)
+        lines = [c.login("alice", PASSWORD)]
+        c.send("i IDLE")
+        lines.append(c.readline())
+        time.sleep(3)       # imap_hibernate_timeout = 1s
+        c.send("DONE")
+        lines.append(c.readline())
+        lines.append(c.command("NOOP")[1])
+        c.logout()
+    return lines
+
+
+def run_hibernation(suite):
+    dc = session_dovecot("session-hibernate",
+                         extra_conf=DEBUG_EVENT_CONF + HIBERNATE_CONF)
+    try:
+        dc.start()
+        name = "hibernated imap session"
+        mark = dc.log.mark()
+        lines = suite.run(name, hibernate_session, dc, "203.0.113.7")
+        if lines is None:
+            return
+        suite.ok(name + ": usable after restore",
+                 lines[0].startswith("b OK [CAPABILITY ") and
+                 lines[1:3] == ["+ idling", "i OK Idle completed."] and
+                 lines[3].startswith("a2 OK NOOP completed"), repr(lines))
+        dc.log.wait(r"imap\(alice\).*Logged out", mark)
+        pids = set(re.findall(r"imap\(alice\)<(\d+)>", dc.log.read(mark)))
+        suite.ok(name + ": restored in another imap process",
+                 len(pids) == 2, repr(pids))
+        suite.eq(name + ": checked once",
+                 count(dc, mark, "ipallow: allow user=alice"), 1)
+    finally:
+        dc.stop()
+
+
 def main():
     suite = Suite("session-login")
     if not suite.ok("plugin present", plugin_installed() is not None,
@@ -269,6 +327,7 @@ def main():
         suite.finish()
     suite.run("main", run_main, suite)
     suite.run("policy files", run_policy_files, suite)
+    suite.run("hibernation", run_hibernation, suite)
     suite.finish()
 
 
