@@ -19,6 +19,7 @@
 #include "str.h"
 #include "auth-fields.h"
 #include "passdb.h"
+#include "mech.h"
 
 #include "ipallow-addr.h"
 #include "ipallow-decide.h"
@@ -406,6 +407,17 @@ passdb_ipallow_check_before(const struct auth_passdb *first,
 	return NULL;
 }
 
+static bool passdb_ipallow_chain_has_us(const struct auth *auth)
+{
+	const struct auth_passdb *passdb;
+
+	for (passdb = auth->passdbs; passdb != NULL; passdb = passdb->next) {
+		if (passdb_ipallow_is_ours(passdb))
+			return TRUE;
+	}
+	return FALSE;
+}
+
 /* Returns NULL if the chain of one protocol is safe, else the problem. */
 static const char *passdb_ipallow_check_chain(const struct auth *auth)
 {
@@ -481,6 +493,34 @@ static const char *passdb_ipallow_check_chain(const struct auth *auth)
 	return NULL;
 }
 
+/* Mechanisms that log users in without running the passdb chain. Returns
+   NULL or the problem; warns about ANONYMOUS, which is meant that way. */
+static const char *passdb_ipallow_check_mechs(const struct auth *auth)
+{
+	static bool anonymous_warned = FALSE;
+	const struct mech_module_list *list;
+	const char *name;
+
+	for (list = auth->reg->modules; list != NULL; list = list->next) {
+		name = list->module.mech_name;
+		if (strcasecmp(name, "NTLM") == 0 ||
+		    (strcasecmp(name, "GSS-SPNEGO") == 0 &&
+		     auth->set->use_winbind)) {
+			return t_strdup_printf("auth_mechanisms includes %s, "
+				"which Dovecot authenticates through winbind "
+				"without any passdb, so ipallow would never see "
+				"those logins; remove it", name);
+		}
+		if (strcasecmp(name, "ANONYMOUS") == 0 && !anonymous_warned) {
+			anonymous_warned = TRUE;
+			i_warning(IPALLOW_LOG_PREFIX"auth_mechanisms includes "
+				  "ANONYMOUS: anonymous logins do not run the "
+				  "passdb chain and are not checked");
+		}
+	}
+	return NULL;
+}
+
 static void passdb_ipallow_check_placement(struct ipallow_passdb_module *module)
 {
 	struct auth *auth;
@@ -488,6 +528,8 @@ static void passdb_ipallow_check_placement(struct ipallow_passdb_module *module)
 
 	array_foreach_elem(&auths, auth) {
 		error = passdb_ipallow_check_chain(auth);
+		if (error == NULL && passdb_ipallow_chain_has_us(auth))
+			error = passdb_ipallow_check_mechs(auth);
 		if (error == NULL)
 			continue;
 		error = t_strdup_printf(IPALLOW_LOG_PREFIX

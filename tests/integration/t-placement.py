@@ -111,6 +111,11 @@ def placement_cases():
          "master passdb passwd-file has result_success = return-ok, so a "
          "master login ends there without reaching ipallow; set pass = yes "
          "(or result_success = continue) on it"),
+        ("NTLM through winbind",
+         "auth_use_winbind = yes\n" + USERS + IPALLOW,
+         "auth_mechanisms includes NTLM, which Dovecot authenticates "
+         "through winbind without any passdb, so ipallow would never see "
+         "those logins; remove it", "plain ntlm"),
     ]
 
 
@@ -119,8 +124,9 @@ def files():
             "master-users": "admin:{PLAIN}%s\n" % MASTER_PASSWORD}
 
 
-def misplaced(suite, what, chain, message):
-    dc = Dovecot("placement", chain + USERDB_PASSWD_FILE, files=files())
+def misplaced(suite, what, chain, message, mechanisms="plain"):
+    dc = Dovecot("placement", chain + USERDB_PASSWD_FILE, files=files(),
+                 mechanisms=mechanisms)
     with dc:
         rc, out, err = dc.doveadm("auth", "test", "alice", PASSWORD)
         suite.ok("%s: auth refuses to start (doveadm auth test fails)" %
@@ -131,6 +137,22 @@ def misplaced(suite, what, chain, message):
         found = dc.log.wait_literal(want)
         suite.ok("%s: fatal message" % what, found is not None,
                  "want: %s\nlog:\n%s" % (want, dc.log.tail(12)))
+
+
+def anonymous_warning(suite):
+    """ANONYMOUS logs in without the passdb chain: allowed, but said."""
+    dc = Dovecot("anonymous", USERS + IPALLOW + USERDB_PASSWD_FILE,
+                 extra_conf="auth_anonymous_username = erin\n",
+                 files=files(), mechanisms="plain anonymous")
+    with dc:
+        rc, out, err = dc.doveadm("auth", "test", "alice", PASSWORD)
+        suite.eq("anonymous: auth starts", rc, 0)
+        suite.ok("anonymous: warning",
+                 dc.log.wait_literal("auth: Warning: ipallow: "
+                                     "auth_mechanisms includes ANONYMOUS: "
+                                     "anonymous logins do not run the "
+                                     "passdb chain and are not checked")
+                 is not None, dc.log.tail())
 
 
 def shipped_snippet(suite):
@@ -159,8 +181,9 @@ def shipped_snippet(suite):
 
 def main():
     suite = Suite("placement")
-    for what, chain, message in placement_cases():
-        suite.run(what, misplaced, suite, what, chain, message)
+    for case in placement_cases():
+        suite.run(case[0], misplaced, suite, *case)
+    suite.run("anonymous", anonymous_warning, suite)
     suite.run("shipped snippet", shipped_snippet, suite)
     suite.finish()
 
