@@ -177,12 +177,21 @@ int cmd_validate(int argc, char **argv)
 			/* a NUL would hide the rest of the line from the
 			   parser: refuse it rather than validate less */
 			if (memchr(line, '\0', (size_t)(nl - line)) != NULL) {
-				printf(json ? "{\"line\":%lu,\"valid\":false,"
-				       "\"error_count\":1,\"errors\":[{\"entry\":0,"
-				       "\"column\":0,\"text\":\"\",\"message\":"
-				       "\"NUL byte in the line\"}]}\n" :
-				       "line %lu: error: NUL byte in the line\n",
-				       line_no);
+				/* the same keys as every other line's object */
+				if (json)
+					printf("{\"line\":%lu,\"valid\":false,"
+					       "\"entries\":0,\"bytes\":%zu,"
+					       "\"normalized\":\"\",\"error_count\":1,"
+					       "\"warning_count\":0,"
+					       "\"worker_limit_exceeded\":false,"
+					       "\"errors\":[{\"entry\":0,\"column\":0,"
+					       "\"text\":\"\",\"message\":"
+					       "\"NUL byte in the line\"}],"
+					       "\"warnings\":[]}\n", line_no,
+					       (size_t)(nl - line));
+				else
+					printf("line %lu: error: NUL byte in the "
+					       "line\n", line_no);
 				all_valid = false;
 				continue;
 			}
