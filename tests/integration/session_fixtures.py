@@ -69,11 +69,13 @@ userdb {
 
 
 def plugin_conf(policy_path="{dir}/ipallow.yaml"):
-    """The shipped snippet conf.d/90-ipallow.conf, then the policy path."""
+    """The shipped snippet conf.d/90-ipallow.conf (which loads nothing by
+    itself), the plugin turned on, then the policy path."""
     conf = ""
     if PLUGIN_DIR:
         conf += "mail_plugin_dir = %s\n" % PLUGIN_DIR
     conf += "!include %s\n" % os.path.realpath(SNIPPET)
+    conf += "mail_plugins = $mail_plugins ipallow\n"
     if policy_path is not None:
         conf += "plugin {\n  ipallow_policy = %s\n}\n" % policy_path
     return conf
