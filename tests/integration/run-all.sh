@@ -36,6 +36,13 @@ if [ -n "${IT_INSTALL_FROM:-}" ]; then
 	install -m 0644 "$built" "$auth_moduledir/.libauthdb_ipallow.so.new" &&
 		mv "$auth_moduledir/.libauthdb_ipallow.so.new" "$module" || exit 1
 fi
+# The session-time scenarios (t-session-*.py) load the mail plugin from the
+# build tree through mail_plugin_dir instead of a copy, and use its CLI.
+if [ -n "${IT_INSTALL_FROM:-}" ]; then
+	: "${IPALLOW_MAIL_PLUGIN_DIR:=$IT_INSTALL_FROM/src/mail/.libs}"
+	: "${IPALLOW:=$IT_INSTALL_FROM/src/cli/ipallow}"
+	export IPALLOW_MAIL_PLUGIN_DIR IPALLOW
+fi
 if [ ! -f "$module" ]; then
 	echo "run-all.sh: $module is not installed (make install)" >&2
 	echo "0 passed, 1 failed"
