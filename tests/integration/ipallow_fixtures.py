@@ -104,9 +104,9 @@ userdb {
 BACKENDS = ("sql", "passwd-file")
 
 
-def passwd_file():
+def passwd_file(users=None):
     lines = []
-    for name, (nets, native) in USERS.items():
+    for name, (nets, native) in (users or USERS).items():
         extra = []
         if nets is not None:
             extra.append("userdb_allow_nets=%s" % nets)
@@ -117,13 +117,13 @@ def passwd_file():
     return "\n".join(lines) + "\n"
 
 
-def make_sqlite(path):
+def make_sqlite(path, users=None):
     if os.path.exists(path):
         os.unlink(path)
     db = sqlite3.connect(path)
     db.execute("CREATE TABLE users (username TEXT PRIMARY KEY, "
                "password TEXT NOT NULL, allow_nets TEXT, native_nets TEXT)")
-    for name, (nets, native) in USERS.items():
+    for name, (nets, native) in (users or USERS).items():
         db.execute("INSERT INTO users VALUES (?, ?, ?, ?)",
                    (name, "{PLAIN}" + PASSWORD, nets, native))
     db.commit()
@@ -145,11 +145,12 @@ def auth_conf(backend, before="", after="", master=False, extra_args="",
 
 
 def ipallow_dovecot(suite, backend="passwd-file", policy=DEFAULT_POLICY,
-                    extra_conf="", **chain):
-    """A Dovecot with the sample users, the given policy text (None: no
-    policy file at all) and the chain of auth_conf()."""
+                    extra_conf="", users=None, **chain):
+    """A Dovecot with the sample users (or users, same shape as USERS),
+    the given policy text (None: no policy file at all) and the chain of
+    auth_conf()."""
     files = {
-        "users.passwd": passwd_file(),
+        "users.passwd": passwd_file(users),
         "master-users": "%s:{PLAIN}%s\n" % (MASTER_USER, MASTER_PASSWORD),
         "dovecot-sql.conf.ext": SQL_CONF,
     }
@@ -157,7 +158,7 @@ def ipallow_dovecot(suite, backend="passwd-file", policy=DEFAULT_POLICY,
         files["ipallow.yaml"] = policy
     dc = Dovecot(suite, auth_conf(backend, **chain), extra_conf=extra_conf,
                  files=files)
-    make_sqlite(dc.path("users.db"))
+    make_sqlite(dc.path("users.db"), users)
     return dc
 
 

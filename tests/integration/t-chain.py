@@ -13,7 +13,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dovecot_it import (Suite, sasl_cram_md5, sasl_scram)      # noqa: E402
 from ipallow_fixtures import (                                # noqa: E402
     ALERT, AUTH_FAILED, BACKENDS, DEBUG_EVENT_CONF, IMAP_OK, MASTER_PASSWORD,
-    PASSWORD, REASON, WRONG, Outside, check_log, check_no_decision,
+    PASSWORD, REASON, USERS, WRONG, Outside, check_log, check_no_decision,
     check_reply, decision_line, imap_login, ipallow_dovecot)
 
 PEER = "127.0.0.1"
@@ -143,11 +143,51 @@ def native_field(suite, dc, backend):
              len(dc.log.find_all(warning, mark)), 1)
 
 
+# Longer than the 8 KiB an auth worker may send back (SPEC §3).
+LONG_LIST = ",".join("198.18.%d.%d/32" % (i // 200, i % 200 + 1)
+                     for i in range(600)) + ",203.0.113.0/24"
+
+
+def long_list(suite, dc, backend):
+    """Past 8 KiB a list breaks the login, never opens it: through the SQL
+    passdb's auth workers the passdb reply is cut off (temporary failure);
+    with passwd-file ipallow sees the whole list and decides, but the
+    userdb reply that carries it to the mail process is over the 8 KiB
+    that process accepts, so an allowed login still fails."""
+    p = "%s %d-byte list: " % (backend, len(LONG_LIST))
+    if backend == "sql":
+        mark = dc.log.mark()
+        reply = suite.run(p + "login", imap_login, dc, "longlist", PASSWORD,
+                          "203.0.113.50")
+        check_reply(suite, p + "refused, temporary failure", reply or "",
+                    r"re:^b NO \[UNAVAILABLE\] Temporary authentication "
+                    r"failure\. \[.*\]$")
+        suite.ok(p + "worker reply too long",
+                 dc.log.wait(r"Auth worker sent us more than 8192 bytes",
+                             mark) is not None, dc.log.read(mark))
+        return
+    mark = login_case(suite, dc, p + "inside", "longlist", "203.0.113.51",
+                      "b NO [UNAVAILABLE] Internal error occurred. Refer to "
+                      "server log for more information.",
+                      decision_line("allow", "longlist", "imap",
+                                    "203.0.113.51", PEER, "in allow_nets"))
+    suite.ok(p + "userdb reply too long for the mail process",
+             dc.log.wait(r"imap\(\d+\): Error: auth-master: login: Auth "
+                         r"server sent us too long line", mark) is not None,
+             dc.log.read(mark))
+    login_case(suite, dc, p + "outside", "longlist", "198.51.100.50", ALERT,
+               decision_line("deny", "longlist", "imap", "198.51.100.50",
+                             PEER, "not in allow_nets"))
+
+
 def chain_instance(suite, backend):
     out = Outside()
+    users = dict(USERS)
+    users["longlist"] = (LONG_LIST, None)
     dc = ipallow_dovecot("chain-" + backend, backend, master=True,
-                         extra_conf=DEBUG_EVENT_CONF)
+                         extra_conf=DEBUG_EVENT_CONF, users=users)
     with dc:
+        suite.run(backend + " long list", long_list, suite, dc, backend)
         suite.run(backend + " master", master_user, suite, dc, backend, out)
         suite.run(backend + " credentials", credentials, suite, dc, backend,
                   out)
