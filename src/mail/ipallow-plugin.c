@@ -240,6 +240,7 @@ ipallow_session_check(struct mail_user *user, struct ipallow_decision *dec)
 	struct ipallow_request req;
 	struct ipallow_log_ctx ctx;
 	const char *path, *suffix = "";
+	bool ip_ok;
 
 	i_zero(&ctx);
 	ctx.user = user->username;
@@ -253,14 +254,15 @@ ipallow_session_check(struct mail_user *user, struct ipallow_decision *dec)
 	dec->result = IPALLOW_RESULT_DENY;
 	dec->rule = IPALLOW_RULE_INTERNAL_ERROR;
 
-	if (!ipallow_addr_import(user->conn.remote_ip, &ctx.client_ip)) {
-		suffix = ": unknown address family";
-	} else if (ipallow_service_is_internal(user->service) ||
-		   ipallow_service_is_internal(ctx.service)) {
-		/* Before the policy: delivery must work even when the
-		   policy does not load. */
+	ip_ok = ipallow_addr_import(user->conn.remote_ip, &ctx.client_ip);
+	if (ipallow_service_is_internal(user->service) ||
+	    ipallow_service_is_internal(ctx.service)) {
+		/* First of all: delivery must work even when the policy
+		   does not load or the address is odd. */
 		dec->result = IPALLOW_RESULT_EXEMPT;
 		dec->rule = IPALLOW_RULE_EXEMPT_SERVICE;
+	} else if (!ip_ok) {
+		suffix = ": unknown address family";
 	} else {
 		path = mail_user_plugin_getenv(user, IPALLOW_POLICY_SETTING);
 		if (path == NULL || path[0] == '\0')
