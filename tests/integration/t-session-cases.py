@@ -25,7 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from dovecot_it import Suite                                  # noqa: E402
 from ipallow_fixtures import (                                # noqa: E402
-    DEBUG_EVENT_CONF, DEFAULT_POLICY, PASSWORD, USERS, imap_login,
+    DEBUG_EVENT_CONF, PASSWORD, USERS, imap_login,
     ipallow_dovecot)
 from session_fixtures import (                                # noqa: E402
     IMAP_DENIED, imap_session, plugin_installed, session_dovecot)
