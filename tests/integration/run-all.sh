@@ -4,8 +4,9 @@
 # configurations in temporary directories. Needs root (Dovecot's master
 # process, mail processes as nobody) and the modules installed in
 # Dovecot's module directories: `make install`, or run with
-# IT_INSTALL_FROM=<build dir> to copy libauthdb_ipallow.so from a build
-# tree into /usr/lib/dovecot/modules/auth first.
+# IT_INSTALL_FROM=<build dir> to copy libauthdb_ipallow.so and
+# lib10_ipallow_guard.so from a build tree into
+# /usr/lib/dovecot/modules/auth first.
 #
 # Each scenario prints one line per check and ends with "N passed, N
 # failed"; this script adds them up and ends with the same line for the

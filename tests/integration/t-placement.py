@@ -111,6 +111,12 @@ def placement_cases():
          "master passdb passwd-file has result_success = return-ok, so a "
          "master login ends there without reaching ipallow; set pass = yes "
          "(or result_success = continue) on it"),
+        ("ipallow before the passdb that verifies passwords",
+         IPALLOW + USERS,
+         "the ipallow passdb comes before any passdb that verifies "
+         "passwords, where Dovecot ignores it (skip = unauthenticated), so "
+         "no login would be checked; include auth-ipallow.conf.ext after "
+         "the passdb that verifies passwords"),
         ("NTLM through winbind",
          "auth_use_winbind = yes\n" + USERS + IPALLOW,
          "auth_mechanisms includes NTLM, which Dovecot authenticates "
