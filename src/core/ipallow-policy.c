@@ -243,6 +243,16 @@ static int yaml_to_tree(struct policy_loader *ld, const unsigned char *data,
 					YAML_MAX_SCALAR);
 				break;
 			}
+			/* A "\0" escape in a quoted scalar: our strings would
+			   end there and silently drop the rest ("imap\0x"
+			   would exempt imap). */
+			if (memchr(event.data.scalar.value, '\0',
+				   event.data.scalar.length) != NULL) {
+				ret = loader_error(ld, event.start_mark.line + 1,
+					event.start_mark.column + 1,
+					"value contains a NUL byte (\\0)");
+				break;
+			}
 			node = ynode_new(ld, YNODE_SCALAR, &event.start_mark);
 			if (node == NULL) {
 				ret = -1;
