@@ -541,6 +541,33 @@ START_TEST(test_policy_bounds)
 	ck_assert_str_eq(error, "test.yaml:1:1: value is longer than 4096 bytes");
 	free(error);
 
+	/* at most 200000 YAML nodes: 5 around the services, then items */
+	{
+		size_t items = 199996, i, pos;
+		char *big = malloc(32 + 2 * items);
+
+		ck_assert(big != NULL);
+		pos = (size_t)sprintf(big, "exempt: {services: [");
+		for (i = 0; i < items; i++) {
+			big[pos++] = 'a';
+			big[pos++] = i + 1 < items ? ',' : ']';
+		}
+		strcpy(big + pos, "}");
+		ck_assert_int_eq(ipallow_policy_load_buffer((unsigned char *)big,
+							    strlen(big),
+							    "test.yaml",
+							    &policy, &error), -1);
+		ck_assert_str_eq(error, "test.yaml:1:400011: too many YAML nodes "
+				 "(more than 200000)");
+		free(error);
+		/* one item fewer is fine */
+		strcpy(big + pos - 3, "]}");
+		policy = load_ok(big, "t");
+		ck_assert_uint_eq(policy->exempt_services_count, items - 1);
+		ipallow_policy_free(&policy);
+		free(big);
+	}
+
 	/* field names up to 64 characters */
 	snprintf(yaml, sizeof(yaml), "field: %.64s", "f234567890123456789012345678901234567890123456789012345678901234");
 	policy = load_ok(yaml, "t");
