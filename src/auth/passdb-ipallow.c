@@ -40,7 +40,8 @@ struct ipallow_passdb_module {
 	const char *policy_path;
 	/* NULL when the policy did not load: every login is refused. */
 	struct ipallow_policy *policy;
-	/* Why policy is NULL, for the per-login error line. */
+	/* Why policy is NULL ("file:line:column: message"), for the
+	   per-login error line. */
 	const char *load_error;
 	/* args "placement_check=warn": log a misplaced chain instead of
 	   refusing to start (tests and migrations only). */
@@ -148,8 +149,8 @@ passdb_ipallow_log(struct auth_request *request,
 		add_str("service", ctx->service == NULL ? "" : ctx->service);
 	(void)ipallow_log_decision(dec, ctx, line, sizeof(line));
 	if (dec->rule == IPALLOW_RULE_NO_POLICY) {
-		e_error(e->event(), IPALLOW_LOG_PREFIX"%s: policy %s: %s",
-			line, module->policy_path, module->load_error);
+		e_error(e->event(), IPALLOW_LOG_PREFIX"%s: %s",
+			line, module->load_error);
 	} else if (dec->rule == IPALLOW_RULE_INTERNAL_ERROR) {
 		e_error(e->event(), IPALLOW_LOG_PREFIX"%s%s", line, suffix);
 	} else if (ipallow_log_is_notable(dec)) {
@@ -579,8 +580,10 @@ passdb_ipallow_preinit(pool_t pool, const char *args)
 	   file may be readable by root only. */
 	if (ipallow_policy_load(module->policy_path, &module->policy,
 				&error) < 0) {
-		module->load_error = p_strdup(pool, error == NULL ?
-					      "out of memory" : error);
+		/* the core's errors start with the file name */
+		module->load_error = error != NULL ? p_strdup(pool, error) :
+			p_strdup_printf(pool, "%s: out of memory",
+					module->policy_path);
 		free(error);
 		i_error(IPALLOW_LOG_PREFIX"policy %s not loaded, every login "
 			"through the ipallow passdb will be refused: %s",

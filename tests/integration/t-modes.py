@@ -176,8 +176,8 @@ def broken_policy(suite, backend):
         login_case(suite, dc, "%s broken policy: alice inside refused" %
                    backend, "alice", "203.0.113.7", TEMPFAIL,
                    "ipallow: deny user=alice service=imap ip=203.0.113.7 "
-                   "peer=127.0.0.1 (policy not loaded): policy %s: " %
-                   dc.path("ipallow.yaml"))
+                   "peer=127.0.0.1 (policy not loaded): %s:1:7: mode must "
+                   "be enforce or report" % dc.path("ipallow.yaml"))
         suite.ok("%s broken policy: load error logged at start" % backend,
                  dc.log.find(r"auth: Error: ipallow: policy %s not loaded, "
                              r"every login through the ipallow passdb will "
