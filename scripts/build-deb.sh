@@ -10,7 +10,8 @@
 #
 # Run as root on Debian 12. Environment:
 #   DEB_OUT_DIR     where the .deb files and logs go (default
-#                   /tmp/dovecot-ipallow-deb; its old .deb files are removed)
+#                   /tmp/dovecot-ipallow-deb; earlier dovecot-ipallow files
+#                   there are replaced)
 #   DEB_FROM=head   build the committed HEAD (git archive) instead of the
 #                   working tree's tracked and new, not ignored, files
 #   DEB_BUILD_OPTIONS  passed on (e.g. nocheck, parallel=2)
@@ -126,7 +127,8 @@ fi
 # --- build -----------------------------------------------------------------
 step "dpkg-buildpackage -us -uc -b (DEB_BUILD_OPTIONS=${DEB_BUILD_OPTIONS:-})"
 mkdir -p "$out"
-rm -f "$out"/*.deb "$out"/*.changes "$out"/*.buildinfo "$out"/*.log "$out"/lintian.txt
+rm -f "$out/${pkg}"_*.deb "$out/${pkg}"-dbgsym_*.deb "$out/${pkg}"_*.changes \
+	"$out/${pkg}"_*.buildinfo "$out/build.log" "$out/lintian.txt"
 if ! (cd "$src" && dpkg-buildpackage -us -uc -b) >"$out/build.log" 2>&1; then
 	tail -n 60 "$out/build.log" >&2
 	die "dpkg-buildpackage failed; full log: $out/build.log"
