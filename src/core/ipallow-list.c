@@ -32,8 +32,8 @@ static bool is_set_name_char(char c)
 		(c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
 }
 
-void ipallow_escape_text(const char *text, size_t len, char *buf,
-			 size_t bufsize)
+static void escape_text(const char *text, size_t len, char *buf,
+			size_t bufsize, bool escape_space)
 {
 	size_t i, pos = 0;
 
@@ -41,7 +41,8 @@ void ipallow_escape_text(const char *text, size_t len, char *buf,
 		return;
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)text[i];
-		bool plain = c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+		bool plain = c >= 0x20 && c < 0x7f && c != '"' && c != '\\' &&
+			!(escape_space && c == ' ');
 		size_t need = plain ? 1 : 4;
 
 		if (pos + need > IPALLOW_DIAG_TEXT_MAX ||
@@ -59,6 +60,18 @@ void ipallow_escape_text(const char *text, size_t len, char *buf,
 						"\\x%02x", c);
 	}
 	buf[pos] = '\0';
+}
+
+void ipallow_escape_text(const char *text, size_t len, char *buf,
+			 size_t bufsize)
+{
+	escape_text(text, len, buf, bufsize, false);
+}
+
+void ipallow_escape_field(const char *text, size_t len, char *buf,
+			  size_t bufsize)
+{
+	escape_text(text, len, buf, bufsize, true);
 }
 
 /* Records a diagnostic; returns -1 only when out of memory. */

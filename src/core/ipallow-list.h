@@ -95,6 +95,9 @@ const char *ipallow_diag_format(const struct ipallow_diag *diag,
    struct ipallow_diag. */
 void ipallow_escape_text(const char *text, size_t len, char *buf,
 			 size_t bufsize);
+/* The same, escaping spaces as well (for key=value fields in log lines). */
+void ipallow_escape_field(const char *text, size_t len, char *buf,
+			  size_t bufsize);
 
 void ipallow_list_free(struct ipallow_list **list);
 

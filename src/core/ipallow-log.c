@@ -23,11 +23,13 @@ static const char *result_verb(enum ipallow_result result)
 	return "deny";
 }
 
+/* A key=value field: a space is escaped too, so that a user name such
+   as "eve service=caldav" cannot forge a field of its own in the line. */
 static const char *escaped(const char *value, char *buf, size_t size)
 {
 	if (value == NULL || *value == '\0')
 		return "-";
-	ipallow_escape_text(value, strlen(value), buf, size);
+	ipallow_escape_field(value, strlen(value), buf, size);
 	return buf;
 }
 

@@ -405,7 +405,12 @@ static const struct log_case log_cases[] = {
 	/* who and what are escaped: no log injection */
 	{ P_DEFAULT, "eve\nipallow: allow user=admin", "imap", "203.0.113.0/24",
 	  "198.51.100.7", NULL,
-	  "deny user=eve\\x0aipallow: allow user=admin service=imap "
+	  "deny user=eve\\x0aipallow:\\x20allow\\x20user=admin service=imap "
+	  "ip=198.51.100.7 (not in allow_nets)", NULL, true },
+	/* a space in a name cannot forge a field of its own */
+	{ P_DEFAULT, "eve service=caldav", "imap", "203.0.113.0/24",
+	  "198.51.100.7", NULL,
+	  "deny user=eve\\x20service=caldav service=imap "
 	  "ip=198.51.100.7 (not in allow_nets)", NULL, true },
 	{ P_DEFAULT, "\"quoted\"", "im\\ap", "203.0.113.0/24", "198.51.100.7",
 	  NULL, "deny user=\\x22quoted\\x22 service=im\\x5cap ip=198.51.100.7 "
