@@ -1,8 +1,9 @@
 #!/bin/sh
 # The README's test command: installs what is needed, builds, and runs
 # every test — unit tests (plain and under ASan+UBSan), the differential
-# test against Python's ipaddress, a fuzz smoke run, and the integration
-# suites against a real Dovecot on 127.0.0.1.
+# test against Python's ipaddress, a fuzz smoke run — then builds the
+# Debian package, installs it, and runs the integration suites against a
+# real Dovecot on 127.0.0.1 loading the installed modules.
 #
 # Environment: BUILD_DIR (default ./_build), FUZZ_SECONDS (default 60),
 # SKIP_INSTALL_DEPS=1 to skip apt-get.
@@ -40,10 +41,12 @@ python3 "$top/tests/differential/run.py" "$build/src/cli/ipallow"
 step "fuzz smoke (${fuzz_seconds}s per target)"
 "$top/fuzz/run.sh" "$fuzz_seconds"
 
-step "install the modules into Dovecot's module directories"
-make install
+step "build the Debian package, lintian it and install it"
+# The integration suite runs against the installed package: the modules in
+# /usr/lib/dovecot/modules and /usr/lib/dovecot/modules/auth, /usr/bin/ipallow.
+"$top/scripts/build-deb.sh"
 
-step "integration tests against a real Dovecot"
-IPALLOW="$build/src/cli/ipallow" "$top/tests/integration/run-all.sh"
+step "integration tests against a real Dovecot (installed package)"
+IPALLOW=/usr/bin/ipallow "$top/tests/integration/run-all.sh"
 
 step "all tests passed"
