@@ -219,8 +219,8 @@ ipallow_session_log(struct mail_user *user,
 		add_str("service", ctx->service == NULL ? "" : ctx->service);
 	(void)ipallow_log_decision(dec, ctx, line, sizeof(line));
 	if (dec->rule == IPALLOW_RULE_NO_POLICY) {
-		e_error(e->event(), IPALLOW_LOG_PREFIX"%s: policy %s: %s",
-			line, lp->path, lp->error);
+		/* lp->error starts with the file name */
+		e_error(e->event(), IPALLOW_LOG_PREFIX"%s: %s", line, lp->error);
 	} else if (dec->rule == IPALLOW_RULE_INTERNAL_ERROR) {
 		e_error(e->event(), IPALLOW_LOG_PREFIX"%s%s", line, suffix);
 	} else if (ipallow_log_is_notable(dec)) {
