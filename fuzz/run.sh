@@ -4,8 +4,10 @@
 #   fuzz/run.sh [SECONDS]          (default 60 per target)
 #
 # Environment: FUZZ_BUILD_DIR (default /tmp/ipallow-fuzz), FUZZ_TARGETS
-# (default: every fuzz/fuzz-*.c), FUZZ_JOBS (parallel jobs per target, default 1).
-# The seeds in fuzz/corpus/<target>/ are read, never written: inputs the
+# (default: every fuzz/fuzz-*.c), FUZZ_JOBS (parallel jobs per target,
+# default 1).
+# The seeds in fuzz/corpus/<target>/ (and the past crashers in
+# fuzz/corpus/regress/<target>-*) are read, never written: inputs the
 # fuzzer finds go to $FUZZ_BUILD_DIR/corpus/<target>/, crashes to
 # $FUZZ_BUILD_DIR/artifacts/. Prints the executions per target (from
 # libFuzzer's final stats) and exits 1 if any target crashed, leaked,
@@ -47,6 +49,10 @@ for t in $targets; do
 	work="$build/corpus/$t"
 	log="$build/fuzz-$t.log"
 	mkdir -p "$work"
+	# past crashers of this target run first, with the seeds
+	for f in "$top/fuzz/corpus/regress/$t-"*; do
+		[ -f "$f" ] && cp "$f" "$work/"
+	done
 	rm -f "$build/artifacts/$t-"*
 	set +e
 	if [ "$jobs" -gt 1 ]; then
