@@ -161,84 +161,68 @@ passdb_ipallow_log(struct auth_request *request,
 	event_unref(&event);
 }
 
-static enum ipallow_outcome
-passdb_ipallow_check(struct auth_request *request, bool credentials_lookup)
+/* Decides one login; returns the text the log line ends with. Every
+   path that is not an explicit decision of the core denies. */
+static const char *
+passdb_ipallow_decide(struct auth_request *request,
+		      struct ipallow_passdb_module *module,
+		      struct ipallow_log_ctx *ctx,
+		      struct ipallow_decision *dec_r)
 {
-	struct ipallow_passdb_module *module =
-		(struct ipallow_passdb_module *)request->passdb->passdb;
 	struct ipallow_request req;
-	struct ipallow_decision dec;
-	struct ipallow_log_ctx ctx;
-	const char *suffix = "";
 	bool ip_ok, peer_ok;
 
-	passdb_ipallow_warn_native(request);
-
-	i_zero(&ctx);
-	ctx.user = request->fields.user;
-	ctx.service = request->fields.service;
-	ctx.field = passdb_ipallow_field(module);
+	i_zero(ctx);
+	ctx->user = request->fields.user;
+	ctx->service = request->fields.service;
+	ctx->field = passdb_ipallow_field(module);
 	ip_ok = passdb_ipallow_addr_import(&request->fields.remote_ip,
-					   &ctx.client_ip);
+					   &ctx->client_ip);
 	peer_ok = passdb_ipallow_addr_import(&request->fields.real_remote_ip,
-					     &ctx.peer_ip);
+					     &ctx->peer_ip);
 
-	i_zero(&req);
-	req.service = request->fields.service;
-	req.list_text = passdb_ipallow_list_text(request, ctx.field);
-	req.client_ip = ctx.client_ip;
-
+	i_zero(dec_r);
+	dec_r->result = IPALLOW_RESULT_DENY;
+	dec_r->rule = IPALLOW_RULE_INTERNAL_ERROR;
 	if (!request->fields.skip_password_check) {
 		/* No passdb before us verified the password. The placement
 		   check makes this impossible; refuse rather than guess. */
-		i_zero(&dec);
-		dec.result = IPALLOW_RESULT_DENY;
-		dec.rule = IPALLOW_RULE_INTERNAL_ERROR;
-		suffix = ": reached before any passdb verified the password "
+		return ": reached before any passdb verified the password "
 			"(the ipallow passdb needs skip = unauthenticated)";
-	} else if (!ip_ok || !peer_ok) {
-		i_zero(&dec);
-		dec.result = IPALLOW_RESULT_DENY;
-		dec.rule = IPALLOW_RULE_INTERNAL_ERROR;
-		suffix = ": unknown address family";
-	} else {
-		(void)ipallow_decide(module->policy, &req, &dec);
-		if (dec.result == IPALLOW_RESULT_DENY && credentials_lookup &&
-		    dec.rule != IPALLOW_RULE_NO_POLICY &&
-		    dec.rule != IPALLOW_RULE_INTERNAL_ERROR) {
-			/* CRAM-MD5, SCRAM, DIGEST-MD5, ...: the mechanism
-			   checks the password only after the passdb chain,
-			   so the reason would be shown to anyone who knows
-			   the user name. */
-			suffix = t_strdup_printf(
-				" [mech=%s: password not verified yet, "
-				"reason not sent]",
-				request->fields.mech_name == NULL ? "none" :
-				request->fields.mech_name);
-		}
 	}
+	if (!ip_ok || !peer_ok)
+		return ": unknown address family";
 
-	switch (dec.result) {
+	i_zero(&req);
+	req.service = request->fields.service;
+	req.list_text = passdb_ipallow_list_text(request, ctx->field);
+	req.client_ip = ctx->client_ip;
+	(void)ipallow_decide(module->policy, &req, dec_r);
+	return "";
+}
+
+/* What the decision means for this login. */
+static enum ipallow_outcome
+passdb_ipallow_outcome(struct auth_request *request,
+		       const struct ipallow_passdb_module *module,
+		       const struct ipallow_decision *dec,
+		       bool credentials_lookup)
+{
+	switch (dec->result) {
 	case IPALLOW_RESULT_ALLOW:
 	case IPALLOW_RESULT_EXEMPT:
 	case IPALLOW_RESULT_UNRESTRICTED:
 	case IPALLOW_RESULT_REPORT:
-		if (request->passdb_success) {
-			passdb_ipallow_log(request, module, &ctx, &dec, suffix);
-			return IPALLOW_OUTCOME_PASS;
-		}
 		/* We only ever take a success away. If the chain before us
 		   has not granted the login (e.g. a master login for a user
 		   no passdb knows), our OK with result_success = return-ok
 		   must not grant it. */
-		passdb_ipallow_log(request, module, &ctx, &dec,
-				   " [no passdb before granted the login]");
-		return IPALLOW_OUTCOME_NOT_GRANTED;
+		return request->passdb_success ? IPALLOW_OUTCOME_PASS :
+			IPALLOW_OUTCOME_NOT_GRANTED;
 	case IPALLOW_RESULT_DENY:
 		break;
 	}
-	passdb_ipallow_log(request, module, &ctx, &dec, suffix);
-	switch (dec.rule) {
+	switch (dec->rule) {
 	case IPALLOW_RULE_NO_POLICY:
 	case IPALLOW_RULE_INTERNAL_ERROR:
 		return IPALLOW_OUTCOME_INTERNAL;
@@ -251,9 +235,38 @@ passdb_ipallow_check(struct auth_request *request, bool credentials_lookup)
 	case IPALLOW_RULE_NOT_IN_LIST:
 		break;
 	}
+	/* CRAM-MD5, SCRAM, DIGEST-MD5, ...: the mechanism checks the
+	   password only after the passdb chain, so a reason would be shown
+	   to anyone who knows the user name. */
 	if (credentials_lookup || module->policy->reject_reason[0] == '\0')
 		return IPALLOW_OUTCOME_DENY_SILENT;
 	return IPALLOW_OUTCOME_DENY;
+}
+
+static enum ipallow_outcome
+passdb_ipallow_check(struct auth_request *request, bool credentials_lookup)
+{
+	struct ipallow_passdb_module *module =
+		(struct ipallow_passdb_module *)request->passdb->passdb;
+	struct ipallow_decision dec;
+	struct ipallow_log_ctx ctx;
+	enum ipallow_outcome outcome;
+	const char *suffix;
+
+	passdb_ipallow_warn_native(request);
+	suffix = passdb_ipallow_decide(request, module, &ctx, &dec);
+	outcome = passdb_ipallow_outcome(request, module, &dec,
+					 credentials_lookup);
+	if (outcome == IPALLOW_OUTCOME_NOT_GRANTED)
+		suffix = " [no passdb before granted the login]";
+	else if (outcome == IPALLOW_OUTCOME_DENY_SILENT && credentials_lookup) {
+		suffix = t_strdup_printf(" [mech=%s: password not verified "
+			"yet, reason not sent]",
+			request->fields.mech_name == NULL ? "none" :
+			request->fields.mech_name);
+	}
+	passdb_ipallow_log(request, module, &ctx, &dec, suffix);
+	return outcome;
 }
 
 /* Every outcome as a passdb result. All refusals are USER_DISABLED: that
