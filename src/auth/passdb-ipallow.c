@@ -395,6 +395,12 @@ passdb_ipallow_check_before(const struct auth_passdb *first,
 				passdb_ipallow_rule_name(rules[0]));
 		}
 		for (i = 0; i < N_ELEMENTS(rules); i++) {
+			if (passdb->set->deny && i != 1) {
+				/* A deny passdb ends the chain (failing)
+				   unless the user is unknown there: only
+				   its result_failure is ever applied. */
+				continue;
+			}
 			if (rules[i] == AUTH_DB_RULE_RETURN_OK ||
 			    (rules[i] == AUTH_DB_RULE_RETURN &&
 			     (*may_succeed || i == 0))) {
@@ -411,11 +417,13 @@ passdb_ipallow_check_before(const struct auth_passdb *first,
 			}
 		}
 		for (i = 0; i < N_ELEMENTS(rules); i++) {
+			if (passdb->set->deny && i != 1)
+				continue;
 			if (rules[i] == AUTH_DB_RULE_CONTINUE_OK ||
 			    rules[i] == AUTH_DB_RULE_RETURN_OK)
 				*may_succeed = TRUE;
 		}
-		if (rules[0] == AUTH_DB_RULE_CONTINUE_OK)
+		if (rules[0] == AUTH_DB_RULE_CONTINUE_OK && !passdb->set->deny)
 			*have_continue_ok = TRUE;
 	}
 	return NULL;

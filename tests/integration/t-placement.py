@@ -11,7 +11,8 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dovecot_it import Dovecot, Suite                         # noqa: E402
 from ipallow_fixtures import (                                # noqa: E402
-    ALERT, DEFAULT_POLICY, MASTER_PASSWORD, PASSWORD, USERDB_PASSWD_FILE,
+    ALERT, DEFAULT_POLICY, IMAP_OK, MASTER_PASSWORD, PASSWORD,
+    USERDB_PASSWD_FILE,
     check_log, check_reply, decision_line, imap_login, passwd_file)
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -161,6 +162,36 @@ def anonymous_warning(suite):
                  is not None, dc.log.tail())
 
 
+DENY = """\
+passdb {
+  driver = passwd-file
+  deny = yes
+  args = {dir}/deny-users
+}
+"""
+
+
+def deny_passdb(suite):
+    """Debian's auth-deny.conf.ext before the password passdb is fine:
+    a deny passdb's result_success is never applied."""
+    f = files()
+    f["deny-users"] = "frank\n"
+    dc = Dovecot("denypassdb", DENY + USERS + IPALLOW + USERDB_PASSWD_FILE,
+                 files=f)
+    with dc:
+        for what, user, ip, want in (
+                ("alice outside", "alice", "198.51.100.7", ALERT),
+                ("alice inside", "alice", "203.0.113.7",
+                 "re:" + IMAP_OK % "b"),
+                ("frank in the deny passdb", "frank", "198.51.100.8",
+                 "b NO [AUTHENTICATIONFAILED] Authentication failed.")):
+            reply = suite.run("deny passdb: " + what, imap_login, dc, user,
+                              PASSWORD, ip)
+            check_reply(suite, "deny passdb: " + what, reply or "", want)
+        suite.ok("deny passdb: no placement complaint",
+                 dc.log.find(r"misplaced") is None, dc.log.tail())
+
+
 def shipped_snippet(suite):
     """conf.d/auth-ipallow.conf.ext as shipped, with only its policy path
     pointed into the test directory."""
@@ -190,6 +221,7 @@ def main():
     for case in placement_cases():
         suite.run(case[0], misplaced, suite, *case)
     suite.run("anonymous", anonymous_warning, suite)
+    suite.run("deny passdb", deny_passdb, suite)
     suite.run("shipped snippet", shipped_snippet, suite)
     suite.finish()
 
