@@ -7,7 +7,8 @@ PACKAGES="build-essential autoconf automake libtool pkg-config
  dovecot-dev dovecot-core dovecot-imapd dovecot-pop3d dovecot-submissiond
  dovecot-managesieved dovecot-sqlite dovecot-lmtpd
  libcidr-dev libyaml-dev check
- python3 sqlite3 clang libclang-rt-14-dev valgrind iproute2 procps"
+ python3 sqlite3 clang libclang-rt-14-dev valgrind iproute2 procps
+ haproxy curl"
 
 missing=""
 for p in $PACKAGES; do
