@@ -16,7 +16,6 @@
 
 #include "auth-common.h"
 #include "array.h"
-#include "str.h"
 #include "auth-fields.h"
 #include "passdb.h"
 #include "mech.h"
