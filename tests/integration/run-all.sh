@@ -27,15 +27,19 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 if [ -n "${IT_INSTALL_FROM:-}" ]; then
-	built=$IT_INSTALL_FROM/src/auth/.libs/libauthdb_ipallow.so
-	if [ ! -f "$built" ]; then
-		echo "run-all.sh: $built not found" >&2
-		echo "0 passed, 1 failed"
-		exit 1
-	fi
-	# copy, then rename: a running auth process never sees half a file
-	install -m 0644 "$built" "$auth_moduledir/.libauthdb_ipallow.so.new" &&
-		mv "$auth_moduledir/.libauthdb_ipallow.so.new" "$module" || exit 1
+	for m in libauthdb_ipallow lib10_ipallow_guard; do
+		built=$IT_INSTALL_FROM/src/auth/.libs/$m.so
+		if [ ! -f "$built" ]; then
+			echo "run-all.sh: $built not found" >&2
+			echo "0 passed, 1 failed"
+			exit 1
+		fi
+		# copy, then rename: a starting auth process never sees
+		# half a file
+		install -m 0644 "$built" "$auth_moduledir/.$m.so.new" &&
+			mv "$auth_moduledir/.$m.so.new" "$auth_moduledir/$m.so" ||
+			exit 1
+	done
 fi
 # The session-time scenarios (t-session-*.py) load the mail plugin from the
 # build tree through mail_plugin_dir instead of a copy, and use its CLI.
@@ -44,11 +48,13 @@ if [ -n "${IT_INSTALL_FROM:-}" ]; then
 	: "${IPALLOW:=$IT_INSTALL_FROM/src/cli/ipallow}"
 	export IPALLOW_MAIL_PLUGIN_DIR IPALLOW
 fi
-if [ ! -f "$module" ]; then
-	echo "run-all.sh: $module is not installed (make install)" >&2
-	echo "0 passed, 1 failed"
-	exit 1
-fi
+for m in "$module" "$auth_moduledir/lib10_ipallow_guard.so"; do
+	if [ ! -f "$m" ]; then
+		echo "run-all.sh: $m is not installed (make install)" >&2
+		echo "0 passed, 1 failed"
+		exit 1
+	fi
+done
 
 passed=0
 failed=0
