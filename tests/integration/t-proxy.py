@@ -254,6 +254,16 @@ def proxy_protocol(suite, dc):
                     header=proxy_v1("198.51.100.35", LOOPBACK, 40000,
                                     port)))
 
+    # Dovecot decides trust for ID on the address it ends up with: a
+    # PROXY header naming a login_trusted_networks address (127.0.0.1
+    # here) lets that client forward yet another address.
+    name = "PROXY v1 from a trusted address, then ID"
+    login_case(suite, dc, name, imap_login, (port, "alice", PASSWORD),
+               ALERT, line("deny", "alice", "198.51.100.38", TRUSTED,
+                           "not in allow_nets"),
+               dict(source=TRUSTED, forward="198.51.100.38",
+                    header=proxy_v1(TRUSTED, LOOPBACK, 40000, port)))
+
     # From outside haproxy_trusted_networks the header is refused: no
     # greeting, no login, nothing for ipallow to decide.
     for version, build in (("v1", proxy_v1), ("v2", proxy_v2)):
