@@ -77,7 +77,7 @@ static int scan_ipv4(const char *s, size_t len, const char **error_r)
 		}
 	}
 	if (octets < 4) {
-		*error_r = "IPv4 shorthand is not allowed, write all four octets";
+		*error_r = "IPv4 shorthand is not allowed";
 		return -1;
 	}
 	if (octets > 4) {

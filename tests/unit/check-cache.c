@@ -103,8 +103,7 @@ START_TEST(test_cache_invalid)
 	list = get(cache, "198.51.100.0/24 10/8", 0);
 	ck_assert_uint_eq(list->error_count, 1);
 	ck_assert_str_eq(ipallow_diag_format(&list->errors[0], buf),
-			 "entry 2 \"10/8\": IPv4 shorthand is not allowed, "
-			 "write all four octets");
+			 "entry 2 \"10/8\": IPv4 shorthand is not allowed");
 	again = get(cache, "198.51.100.0/24 10/8", 0);
 	ck_assert(again == list);
 	assert_stats(cache, 1, 1, 0, 1);

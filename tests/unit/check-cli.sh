@@ -113,7 +113,7 @@ usage_all='usage:
   ipallow validate [--policy FILE] [--json] LIST|-
   ipallow policy-check FILE
   ipallow bench [--rounds N] PREFIX-FILE ADDRESS-FILE'
-short='IPv4 shorthand is not allowed, write all four octets'
+short='IPv4 shorthand is not allowed'
 
 # --- ipallow check ---
 
@@ -263,7 +263,7 @@ t validate-many-errors 1 "$(i=1; while [ $i -le 16 ]; do
 	i=$((i + 1)); done)
 error: ... 20 in all" '' \
 	"$IPALLOW" validate --policy "$nopol" "$many"
-t validate-json 1 '{"valid":false,"entries":3,"bytes":25,"normalized":"198.51.100.0/24","error_count":2,"warning_count":1,"worker_limit_exceeded":false,"errors":[{"entry":2,"column":17,"text":"10/8","message":"IPv4 shorthand is not allowed, write all four octets"},{"entry":3,"column":23,"text":"a\\x22b","message":"host names are not allowed, only IP addresses"}],"warnings":[{"entry":1,"column":1,"text":"198.51.100.7/24","message":"host bits are set; this means 198.51.100.0/24"}]}' '' \
+t validate-json 1 '{"valid":false,"entries":3,"bytes":25,"normalized":"198.51.100.0/24","error_count":2,"warning_count":1,"worker_limit_exceeded":false,"errors":[{"entry":2,"column":17,"text":"10/8","message":"IPv4 shorthand is not allowed"},{"entry":3,"column":23,"text":"a\\x22b","message":"host names are not allowed, only IP addresses"}],"warnings":[{"entry":1,"column":1,"text":"198.51.100.7/24","message":"host bits are set; this means 198.51.100.0/24"}]}' '' \
 	"$IPALLOW" validate --policy "$nopol" --json '198.51.100.7/24 10/8, a"b'
 t validate-json-valid 0 '{"valid":true,"entries":2,"bytes":32,"normalized":"203.0.113.0/24, 2001:db8:42::/48","error_count":0,"warning_count":0,"worker_limit_exceeded":false,"errors":[],"warnings":[]}' '' \
 	"$IPALLOW" validate --policy "$nopol" --json "$nets"
@@ -309,11 +309,11 @@ line 6: error: entry 2, column 15: \"10.1\": $short
 line 7: error: entry 1, column 1: \"last\": host names are not allowed, only IP addresses" '' \
 	"$IPALLOW" validate --policy "$nopol" -
 t validate-stdin-json 1 '{"line":1,"valid":true,"entries":1,"bytes":14,"normalized":"203.0.113.0/24","error_count":0,"warning_count":0,"worker_limit_exceeded":false,"errors":[],"warnings":[]}
-{"line":2,"valid":false,"entries":1,"bytes":4,"normalized":"","error_count":1,"warning_count":0,"worker_limit_exceeded":false,"errors":[{"entry":1,"column":1,"text":"10/8","message":"IPv4 shorthand is not allowed, write all four octets"}],"warnings":[]}
+{"line":2,"valid":false,"entries":1,"bytes":4,"normalized":"","error_count":1,"warning_count":0,"worker_limit_exceeded":false,"errors":[{"entry":1,"column":1,"text":"10/8","message":"IPv4 shorthand is not allowed"}],"warnings":[]}
 {"line":3,"valid":true,"entries":0,"bytes":0,"normalized":"","error_count":0,"warning_count":0,"worker_limit_exceeded":false,"errors":[],"warnings":[]}
 {"line":4,"valid":true,"entries":1,"bytes":15,"normalized":"198.51.100.0/24","error_count":0,"warning_count":1,"worker_limit_exceeded":false,"errors":[],"warnings":[{"entry":1,"column":1,"text":"198.51.100.7/24","message":"host bits are set; this means 198.51.100.0/24"}]}
 {"line":5,"valid":false,"entries":0,"bytes":3,"normalized":"","error_count":1,"warning_count":0,"worker_limit_exceeded":false,"errors":[{"entry":0,"column":0,"text":"","message":"NUL byte in the line"}],"warnings":[]}
-{"line":6,"valid":false,"entries":2,"bytes":18,"normalized":"2001:db8::1/128","error_count":1,"warning_count":0,"worker_limit_exceeded":false,"errors":[{"entry":2,"column":15,"text":"10.1","message":"IPv4 shorthand is not allowed, write all four octets"}],"warnings":[]}
+{"line":6,"valid":false,"entries":2,"bytes":18,"normalized":"2001:db8::1/128","error_count":1,"warning_count":0,"worker_limit_exceeded":false,"errors":[{"entry":2,"column":15,"text":"10.1","message":"IPv4 shorthand is not allowed"}],"warnings":[]}
 {"line":7,"valid":false,"entries":1,"bytes":4,"normalized":"","error_count":1,"warning_count":0,"worker_limit_exceeded":false,"errors":[{"entry":1,"column":1,"text":"last","message":"host names are not allowed, only IP addresses"}],"warnings":[]}' '' \
 	"$IPALLOW" validate --policy "$nopol" --json -
 printf '203.0.113.0/24\n@office\n\n' >"$tmp/lists"

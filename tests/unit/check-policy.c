@@ -409,7 +409,7 @@ static const struct error_case error_cases[] = {
 	  "out of range (0 to 32)" },
 	{ "exempt:\n  networks: [10/8]\n", 0,
 	  "test.yaml:2:14: exempt.networks: \"10/8\": IPv4 shorthand is not "
-	  "allowed, write all four octets" },
+	  "allowed" },
 	{ "exempt:\n  networks: [\"fe80::1%eth0\"]\n", 0,
 	  "test.yaml:2:14: exempt.networks: \"fe80::1%eth0\": IPv6 zone index is "
 	  "not allowed" },
@@ -422,8 +422,7 @@ static const struct error_case error_cases[] = {
 	  "test.yaml:2:14: exempt.networks: unknown group \"Private\" (groups are "
 	  "private, loopback, link-local)" },
 	{ "sets:\n  office: [203.0.113.0/24, 10/8]\n", 0,
-	  "test.yaml:2:28: set 'office': \"10/8\": IPv4 shorthand is not allowed, "
-	  "write all four octets" },
+	  "test.yaml:2:28: set 'office': \"10/8\": IPv4 shorthand is not allowed" },
 	{ "sets:\n  office:\n    - 203.0.113.0/24\n    - private\n", 0,
 	  "test.yaml:4:7: set 'office': \"private\": host names are not allowed, "
 	  "only IP addresses" },
@@ -685,8 +684,7 @@ START_TEST(test_policy_set_file_errors)
 	ck_assert_int_eq(ipallow_policy_load(path, &policy, &error), -1);
 	ck_assert(policy == NULL);
 	snprintf(want, sizeof(want), "%s:3:21: set 'partners': %s/bad.nets:3:3: "
-		 "\"10/8\": IPv4 shorthand is not allowed, write all four "
-		 "octets", path, tmpdir);
+		 "\"10/8\": IPv4 shorthand is not allowed", path, tmpdir);
 	ck_assert_str_eq(error, want);
 	free(error);
 
@@ -753,7 +751,7 @@ static const struct setbuf_case {
 	{ "1.2.3.4/24\n", 1, NULL },	/* host bits: the network */
 	{ "::/0\n0.0.0.0/0\n", 2, NULL },
 	{ "1.2.3.4\n\n  # x\n10/8\n", 0, "s.nets:4:1: \"10/8\": IPv4 shorthand "
-	  "is not allowed, write all four octets" },
+	  "is not allowed" },
 	{ "1.2.3.4, 5.6.7.8\n", 0, "s.nets:1:8: one prefix per line" },
 	{ "\t 1.2.3.4\t5.6.7.8\n", 0, "s.nets:1:10: one prefix per line" },
 	{ "@office\n", 0, "s.nets:1:1: \"@office\": invalid character in IPv4 "

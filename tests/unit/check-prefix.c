@@ -18,7 +18,7 @@ struct prefix_case {
 static const char msg_leading_zero[] =
 	"IPv4 octet with a leading zero is not allowed";
 static const char msg_shorthand[] =
-	"IPv4 shorthand is not allowed, write all four octets";
+	"IPv4 shorthand is not allowed";
 static const char msg_octet_range[] = "IPv4 octet out of range (0 to 255)";
 static const char msg_empty_octet[] = "IPv4 address has an empty octet";
 static const char msg_hex_octet[] = "hexadecimal IPv4 octets are not allowed";
