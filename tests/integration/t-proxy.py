@@ -20,7 +20,9 @@ use a policy with exempt.networks: [] and users whose lists name loopback
 addresses: only 127.0.0.1 is trusted (haproxy_trusted_networks,
 login_trusted_networks), every other 127.0.0.x plays an outside client."""
 
+import collections
 import os
+import re
 import shutil
 import signal
 import socket
@@ -35,8 +37,9 @@ from dovecot_it import (                                      # noqa: E402
     LOOPBACK, TIMEOUT, Dovecot, ImapClient, Pop3Client, Suite,
     free_port, port_accepts, wait_until)
 from ipallow_fixtures import (                                # noqa: E402
-    ALERT, AUTH_FAILED, DEBUG_EVENT_CONF, IMAP_OK, PASSWORD, REASON, USERS,
-    WRONG, check_log, check_reply, decision_line, ipallow_dovecot)
+    ALERT, AUTH_FAILED, DEBUG_EVENT_CONF, IMAP_OK, PASSWORD, REASON,
+    STATS_CONF, USERS, WRONG, check_log, check_reply, decision_line,
+    ipallow_dovecot, stats_counts)
 
 HAPROXY = shutil.which("haproxy")
 
@@ -177,8 +180,16 @@ def dropped_before_greeting(port, source, header):
         s.close()
 
 
+# ipallow_check_finished events each instance should have counted,
+# {Dovecot: Counter({"ipallow_<result>_<rule>_<service>": n})}
+EVENTS = collections.defaultdict(collections.Counter)
+RULES = {"in allow_nets": "in_list", "not in allow_nets": "not_in_list"}
+DECISION = re.compile(r"ipallow: (\w+) user=\S+ service=(\S+) .*\((.*)\)$")
+
+
 def login_case(suite, dc, name, fn, args, want, log, kwargs=None):
-    """Runs one login, checks the reply and the exact log line."""
+    """Runs one login, checks the reply and the exact log line, and
+    expects the event that goes with the line."""
     mark = dc.log.mark()
     reply = suite.run(name, fn, *args, **(kwargs or {}))
     if reply is None:
@@ -187,7 +198,20 @@ def login_case(suite, dc, name, fn, args, want, log, kwargs=None):
     check_reply(suite, name, reply, want)
     if log is not None:
         check_log(suite, dc, name, mark, log)
+        verb, service, rule = DECISION.search(log).groups()
+        EVENTS[dc]["ipallow_%s_%s_%s" % (verb, RULES[rule], service)] += 1
     return reply
+
+
+def check_events(suite, dc, label):
+    """The third observable: every decision above was one event."""
+    counts = stats_counts(dc)
+    want = EVENTS[dc]
+    full = set(k for k in counts if k.endswith(("_imap", "_pop3")))
+    for key in sorted(set(want) | full):
+        suite.eq("%s: event %s" % (label, key), counts.get(key), want.get(key))
+    suite.eq("%s: events in total" % label, counts.get("ipallow"),
+             sum(want.values()))
 
 
 def line(verb, user, ip, peer, rule, service="imap"):
@@ -428,7 +452,7 @@ def dovecot_proxy(suite):
     backend = ipallow_dovecot("proxy-backend", policy=POLICY,
                               users=PROXY_USERS,
                               extra_conf=TRUST_ONLY_LOCALHOST +
-                              DEBUG_EVENT_CONF)
+                              DEBUG_EVENT_CONF + STATS_CONF)
     try:
         backend.start()
     except Exception:
@@ -493,17 +517,20 @@ def run_dovecot_proxy(suite, front, backend):
     for what, fn, args, kwargs, want, log in cases:
         name = "Dovecot proxy: %s" % what
         login_case(suite, backend, name, fn, args, want, log, kwargs)
+    check_events(suite, backend, "Dovecot proxy backend")
 
 
 def main():
     suite = Suite("proxy")
     dc = ipallow_dovecot("proxy", policy=POLICY, users=PROXY_USERS,
-                         extra_conf=TRUST_ONLY_LOCALHOST + DEBUG_EVENT_CONF)
+                         extra_conf=TRUST_ONLY_LOCALHOST + DEBUG_EVENT_CONF +
+                         STATS_CONF)
     try:
         suite.run("start", dc.start)
         if dc.proc is not None and dc.proc.poll() is None:
             suite.run("PROXY protocol", proxy_protocol, suite, dc)
             suite.run("haproxy", real_haproxy, suite, dc)
+            suite.run("events", check_events, suite, dc, "PROXY")
     finally:
         dc.stop()
     suite.run("Dovecot proxy", dovecot_proxy, suite)
