@@ -18,7 +18,7 @@
 #include "ipallow-radix.h"
 
 #define EXPLICIT_MAX_PREFIXES 512
-#define EXPAND_MIN_PREFIXES 5000
+#define EXPAND_MIN_PREFIXES 3600
 #define EXPAND_MAX_PREFIXES 6400
 /* Probes per tree; brute force is O(prefixes) each, so a big generated
    table gets fewer (its build is most of what is under test there). */
@@ -81,8 +81,12 @@ static __attribute__((no_sanitize("coverage"))) void generate(struct ipallow_pre
 		   shorter ones (down to a quarter of the family) anywhere,
 		   which cover some of the others but not all */
 		if ((unsigned int)((r >> 8) % 100) < 97) {
-			len = max - (unsigned int)((r >> 16) % 9);
-			keep = (unsigned int)((r >> 48) % (max * 3 / 4 + 1));
+			/* IPv4 /24../32; IPv6 mostly /48../64, as delegated,
+			   which also keeps the trees (and the run) shallower */
+			len = !ipv6 || (r >> 56) % 16 == 0 ?
+				max - (unsigned int)((r >> 16) % 9) :
+				48 + (unsigned int)((r >> 16) % 17);
+			keep = (unsigned int)((r >> 48) % (len * 3 / 4 + 1));
 			memcpy(bytes, bases[(r >> 40) & 3], 16);
 		} else {
 			len = max / 4 + (unsigned int)((r >> 24) % (max - max / 4 + 1));
