@@ -2,10 +2,13 @@
 
    Layout: a multibit trie with 6-bit strides whose nodes are compressed
    with two 64-bit bitmaps (the idea of Poptrie, Asai & Ohara, SIGCOMM
-   2015), in front of an optional direct-indexed first level.
+   2015), behind the bits all prefixes share and a direct-indexed first
+   level. One family (IPv4 or IPv6) of a tree:
 
-     address bits:  | direct (s bits) | 6 | 6 | 6 | ...
-                          |
+     address bits:  | common (c) | direct (s) | 6 | 6 | 6 | ...
+                         |             |
+     common:  c bits every prefix shares; any other value is outside
+                                       |
      direct[]:  [ L0 | L1 | n7 | L0 | n8 | ... ]    2^s entries, 4 bytes
                             |          |            L0/L1: leaf, outside/inside
                             v          v            nK: index of node K
@@ -18,20 +21,27 @@
 
    Why this shape:
    - Lookup is bounded by address bits, not by the number of prefixes:
-     at most ceil((32 - s) / 6) node steps for IPv4, ceil((128 - s) / 6)
-     for IPv6, each one load, one popcount and no branches on data that
-     the CPU cannot predict cheaply. Nothing is allocated, no lock taken.
+     at most ceil((32 - c - s) / 6) node steps for IPv4 and
+     ceil((128 - c - s) / 6) for IPv6, each one load and one popcount.
+     Nothing is allocated, no lock taken.
    - Membership needs one bit per slot, not a next hop, so a node is 24
      bytes for 64 slots. Prefixes are leaf-pushed: a /20 inside a node's
      6-bit window simply sets 4 leaf bits. A set of a million IPv4
      prefixes takes a few MB instead of the hundreds of an LPM table.
-   - Small sets (a per-user list) use s = 0: a 1-entry list is a handful
-     of nodes. Large sets (named sets with thousands of prefixes) get a
-     direct first level of 2^18 (IPv4) or 2^16 (IPv6) entries, which
-     saves three node steps on every lookup for 1 MB or 256 KB.
+   - The common bits cost one compare and save the steps through them:
+     a company's list often shares 20 or 40 leading bits, every IPv6 set
+     under 2000::/3 at least 3.
+   - The direct level has about 16 entries per prefix for small sets (a
+     list of 10 IPv4 prefixes: 256 entries, 1 KB), so most addresses
+     outside a list are answered by one load and those inside start a
+     few steps down. Large sets (named sets from 4096 prefixes on) get
+     2^18 (IPv4) or 2^16 (IPv6) entries, 1 MB or 256 KB, which saves
+     three node steps on every lookup.
    - Built once from a sorted, de-overlapped array (prefixes covered by
-     another are dropped: only membership matters), then frozen and
-     shared by every login.
+     another are dropped: only membership matters), sized exactly in a
+     first pass and laid out in one allocation (struct, nodes, direct
+     tables) that one free() releases, then frozen and shared by every
+     login.
 
    Both families live in one object; lookup4 and lookup6 are separate
    tight loops. */
@@ -48,10 +58,15 @@ typedef unsigned __int128 ipallow_u128;
 #define STRIDE 6
 #define DIRECT_LEAF 0x80000000u
 #define DIRECT_INSIDE 1u
-/* Use a direct first level from this many prefixes on. */
+/* The direct first level has 2^s entries: about 16 per prefix for
+   small sets, and for large ones (from DIRECT_MIN_PREFIXES on) the fixed
+   DIRECT_BITS_IPV4 or DIRECT_BITS_IPV6. */
 #define DIRECT_MIN_PREFIXES 4096
+#define DIRECT_PER_PREFIX_BITS 4
 #define DIRECT_BITS_IPV4 18
 #define DIRECT_BITS_IPV6 16
+/* Prefix count up to which the build's scratch array is on the stack. */
+#define SMALL_BUILD 32
 
 struct radix_node {
 	uint64_t child;
@@ -60,16 +75,24 @@ struct radix_node {
 };
 
 struct radix_family {
+	/* c: the leading bits every prefix of the family shares, and
+	   their value (left-aligned, the rest 0). An address that differs
+	   there is outside; the tree below indexes the bits after them. */
+	unsigned int common_bits;
+	ipallow_u128 common;
 	unsigned int direct_bits;	/* s: 0 means a single root entry */
-	uint32_t *direct;		/* 2^s entries */
-	uint32_t direct_root;		/* direct[] when s == 0 */
-	struct radix_node *nodes;
+	uint32_t *direct;		/* 2^s entries, in the arena */
+	struct radix_node *nodes;	/* in the arena */
 	uint32_t node_count, node_alloc;
 	size_t prefix_count;
 };
 
 struct ipallow_radix {
 	struct radix_family v4, v6;
+	/* The CPU has POPCNT: use the lookup loops compiled for it. */
+	bool popcnt;
+	size_t memory;		/* bytes of the arena, this struct included */
+	/* the arena follows: v4 nodes, v6 nodes, v4 direct, v6 direct */
 };
 
 /* A prefix while building: key left-aligned in 128 bits. */
@@ -143,39 +166,53 @@ static size_t build_prefixes_reduce(struct build_prefix *arr, size_t count)
 	return kept;
 }
 
-static int family_alloc_nodes(struct radix_family *fam, uint32_t count,
-			      uint32_t *first_r)
+/* Nodes the family will need: one at offset o for each distinct o-bit head
+   of the prefixes longer than o, for o = s, s + 6, ... (arr is sorted, so
+   equal heads are adjacent). Counting first lets the whole tree live in
+   one exactly sized allocation. */
+static size_t count_nodes(const struct build_prefix *arr, size_t count,
+			  unsigned int s, unsigned int width)
 {
-	if (fam->node_count + count > fam->node_alloc) {
-		uint32_t new_alloc = fam->node_alloc == 0 ? 8 : fam->node_alloc;
-		struct radix_node *nodes;
+	size_t total = 0;
 
-		while (new_alloc < fam->node_count + count) {
-			if (new_alloc >= DIRECT_LEAF / 2)
-				return -1;
-			new_alloc *= 2;
+	for (unsigned int off = s; off < width; off += STRIDE) {
+		ipallow_u128 mask = mask_of(off), prev = 0;
+		bool have_prev = false, deeper = false;
+
+		for (size_t i = 0; i < count; i++) {
+			if (arr[i].len <= off)
+				continue;
+			deeper = true;
+			if (!have_prev || (arr[i].key & mask) != prev) {
+				prev = arr[i].key & mask;
+				have_prev = true;
+				total++;
+			}
 		}
-		nodes = ipallow_reallocarray(fam->nodes, new_alloc,
-					     sizeof(*nodes));
-		if (nodes == NULL)
-			return -1;
-		fam->nodes = nodes;
-		fam->node_alloc = new_alloc;
+		if (!deeper)
+			break;
 	}
-	*first_r = fam->node_count;
-	memset(&fam->nodes[fam->node_count], 0, sizeof(*fam->nodes) * count);
+	return total;
+}
+
+static uint32_t family_take_nodes(struct radix_family *fam, uint32_t count)
+{
+	uint32_t first = fam->node_count;
+
+	/* count_nodes() counted exactly what build_node() takes */
+	assert(count <= fam->node_alloc - fam->node_count);
 	fam->node_count += count;
-	return 0;
+	return first;
 }
 
 /* Fills node idx from arr[lo..hi), which all share the key bits above off
    and are longer than off. Prefixes are sorted and disjoint. */
-static int build_node(struct radix_family *fam, uint32_t idx,
-		      const struct build_prefix *arr, size_t lo, size_t hi,
-		      unsigned int off)
+static void build_node(struct radix_family *fam, uint32_t idx,
+		       const struct build_prefix *arr, size_t lo, size_t hi,
+		       unsigned int off)
 {
 	size_t child_lo[64], child_hi[64];
-	unsigned int child_slot[64], nchild = 0, i;
+	unsigned int nchild = 0, i;
 	uint64_t child = 0, leaf = 0;
 	uint32_t base = 0;
 	size_t j = lo;
@@ -193,7 +230,6 @@ static int build_node(struct radix_family *fam, uint32_t idx,
 			j++;
 			continue;
 		}
-		child_slot[nchild] = slot;
 		child_lo[nchild] = j;
 		while (j < hi && slot_of(arr[j].key, off, STRIDE) == slot)
 			j++;
@@ -201,51 +237,26 @@ static int build_node(struct radix_family *fam, uint32_t idx,
 		child |= (uint64_t)1 << slot;
 		nchild++;
 	}
-	if (nchild > 0 && family_alloc_nodes(fam, nchild, &base) < 0)
-		return -1;
+	if (nchild > 0)
+		base = family_take_nodes(fam, nchild);
 	fam->nodes[idx].child = child;
 	fam->nodes[idx].leaf = leaf & ~child;
 	fam->nodes[idx].base = base;
-	/* child_slot[] ascends, so child i is the i-th set bit of child */
+	/* slots ascend, so child i is the i-th set bit of child */
 	for (i = 0; i < nchild; i++) {
-		if (build_node(fam, base + i, arr, child_lo[i], child_hi[i],
-			       off + STRIDE) < 0)
-			return -1;
+		build_node(fam, base + i, arr, child_lo[i], child_hi[i],
+			   off + STRIDE);
 	}
-	(void)child_slot;
-	return 0;
 }
 
-static int build_family(struct radix_family *fam, struct build_prefix *arr,
-			size_t count, unsigned int big_direct_bits)
+static void build_family(struct radix_family *fam,
+			 const struct build_prefix *arr, size_t count)
 {
-	unsigned int s;
-	size_t nentries, j = 0;
+	unsigned int s = fam->direct_bits;
+	size_t nentries = (size_t)1 << s, j = 0;
 
-	count = build_prefixes_reduce(arr, count);
-	fam->prefix_count = count;
-	s = count >= DIRECT_MIN_PREFIXES ? big_direct_bits : 0;
-	fam->direct_bits = s;
-	if (s == 0 && count > 0) {
-		/* Small set: allocate the worst case once (a node per 6 bits
-		   of each prefix, plus the root) instead of growing. */
-		size_t bound = 1;
-		uint32_t first;
-
-		for (size_t i = 0; i < count; i++)
-			bound += (arr[i].len + STRIDE - 1) / STRIDE;
-		if (family_alloc_nodes(fam, (uint32_t)bound, &first) < 0)
-			return -1;
-		fam->node_count = 0;
-	}
-	nentries = (size_t)1 << s;
-	fam->direct = s == 0 ? &fam->direct_root :
-		ipallow_malloc(nentries * sizeof(*fam->direct));
-	if (fam->direct == NULL)
-		return -1;
 	for (size_t e = 0; e < nentries; e++)
 		fam->direct[e] = DIRECT_LEAF;
-
 	while (j < count) {
 		size_t entry = s == 0 ? 0 : slot_of(arr[j].key, 0, s);
 
@@ -262,85 +273,167 @@ static int build_family(struct radix_family *fam, struct build_prefix *arr,
 			while (j < count &&
 			       (s == 0 || slot_of(arr[j].key, 0, s) == entry))
 				j++;
-			if (family_alloc_nodes(fam, 1, &node) < 0 ||
-			    build_node(fam, node, arr, lo, j, s) < 0)
-				return -1;
+			node = family_take_nodes(fam, 1);
+			build_node(fam, node, arr, lo, j, s);
 			fam->direct[entry] = node;
 		}
 	}
-	/* Give back what the doubling over-allocated. */
-	if (fam->node_count > 0 && fam->node_count < fam->node_alloc) {
-		struct radix_node *nodes =
-			ipallow_reallocarray(fam->nodes, fam->node_count,
-					     sizeof(*nodes));
-		if (nodes != NULL) {
-			fam->nodes = nodes;
-			fam->node_alloc = fam->node_count;
-		}
+	assert(fam->node_count == fam->node_alloc);
+}
+
+/* Sorts and reduces one family and sizes it: direct bits and nodes. */
+static int plan_family(struct radix_family *fam, struct build_prefix *arr,
+		       size_t *count, unsigned int big_direct_bits,
+		       unsigned int width)
+{
+	unsigned int c, s, min_len = width, max_len = 0;
+	size_t nodes, n = *count, i;
+
+	n = *count = build_prefixes_reduce(arr, n);
+	fam->prefix_count = n;
+	/* The bits all prefixes share: those of the first and the last key
+	   (they are sorted), but no more than the shortest prefix has. A
+	   company's list often shares 20 or 40 bits, and every IPv6 set
+	   under 2000::/3 shares 3 or more. At most width - 1, so the shifts
+	   in lookup stay defined. */
+	for (i = 0; i < n; i++) {
+		if (arr[i].len < min_len)
+			min_len = arr[i].len;
+		if (arr[i].len > max_len)
+			max_len = arr[i].len;
 	}
+	c = 0;
+	if (n > 0) {
+		ipallow_u128 diff = arr[0].key ^ arr[n - 1].key;
+
+		while (c < min_len && c < width - 1 &&
+		       (diff >> (127 - c) & 1) == 0)
+			c++;
+		fam->common = arr[0].key & mask_of(c);
+		for (i = 0; i < n; i++) {
+			arr[i].key <<= c;
+			arr[i].len -= c;
+		}
+		max_len -= c;
+	}
+	fam->common_bits = c;
+
+	if (n >= DIRECT_MIN_PREFIXES) {
+		s = big_direct_bits;
+	} else {
+		/* about 2^DIRECT_PER_PREFIX_BITS entries per prefix: misses
+		   end in the direct table, hits start a few steps down */
+		for (s = 0; ((size_t)1 << s) <= n; s++)
+			;
+		s += DIRECT_PER_PREFIX_BITS;
+		if (s > big_direct_bits - 1)
+			s = big_direct_bits - 1;
+		if (s > max_len)
+			s = max_len;	/* the direct table alone decides */
+	}
+	fam->direct_bits = s;
+	nodes = count_nodes(arr, n, s, width - c);
+	/* node indexes must stay clear of DIRECT_LEAF */
+	if (nodes >= DIRECT_LEAF)
+		return -1;
+	fam->node_alloc = (uint32_t)nodes;
 	return 0;
 }
 
-static void family_free(struct radix_family *fam)
+static bool radix_cpu_has_popcnt(void)
 {
-	if (fam->direct != &fam->direct_root)
-		ipallow_free(fam->direct);
-	ipallow_free(fam->nodes);
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__POPCNT__)
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("popcnt") != 0;
+#else
+	return false;
+#endif
 }
 
 int ipallow_radix_build(struct ipallow_prefix *prefixes, size_t count,
 			struct ipallow_radix **radix_r)
 {
-	struct ipallow_radix *radix;
-	struct build_prefix *v4 = NULL, *v6 = NULL;
-	size_t n4 = 0, n6 = 0, i;
-	int ret = -1;
+	struct ipallow_radix plan, *radix;
+	/* per-user lists fit on the stack: no scratch allocation */
+	struct build_prefix small[SMALL_BUILD], *all = small, *v4, *v6;
+	size_t n4 = 0, n6 = 0, i, nodes_bytes, direct_bytes;
+	unsigned char *p;
 
 	*radix_r = NULL;
-	radix = ipallow_calloc(1, sizeof(*radix));
-	if (radix == NULL)
-		return -1;
-	for (i = 0; i < count; i++) {
-		if (prefixes[i].addr.family == IPALLOW_FAMILY_IPV4)
-			n4++;
-		else
-			n6++;
+	memset(&plan, 0, sizeof(plan));
+	/* v4 from the front of one scratch array, v6 from the back */
+	if (count > SMALL_BUILD) {
+		all = ipallow_reallocarray(NULL, count, sizeof(*all));
+		if (all == NULL)
+			return -1;
 	}
-	v4 = ipallow_reallocarray(NULL, count, sizeof(*v4));
-	if (v4 == NULL)
-		goto out;
-	v6 = v4 + n4;
-	n4 = n6 = 0;
 	for (i = 0; i < count; i++) {
-		const struct ipallow_prefix *p = &prefixes[i];
+		const struct ipallow_prefix *pfx = &prefixes[i];
 		struct build_prefix *bp;
 
-		assert(p->addr.family == IPALLOW_FAMILY_IPV4 ?
-		       p->len <= 32 : p->len <= 128);
-		assert(p->addr.family != IPALLOW_FAMILY_NONE);
-		bp = p->addr.family == IPALLOW_FAMILY_IPV4 ? &v4[n4++] : &v6[n6++];
-		bp->key = key_from_addr(&p->addr) & mask_of(p->len);
-		bp->len = p->len;
+		assert(pfx->addr.family == IPALLOW_FAMILY_IPV4 ?
+		       pfx->len <= 32 : pfx->len <= 128);
+		assert(pfx->addr.family != IPALLOW_FAMILY_NONE);
+		bp = pfx->addr.family == IPALLOW_FAMILY_IPV4 ?
+			&all[n4++] : &all[count - ++n6];
+		bp->key = key_from_addr(&pfx->addr) & mask_of(pfx->len);
+		bp->len = pfx->len;
 	}
-	if (build_family(&radix->v4, v4, n4, DIRECT_BITS_IPV4) < 0 ||
-	    build_family(&radix->v6, v6, n6, DIRECT_BITS_IPV6) < 0)
-		goto out;
+	v4 = all;
+	v6 = all + (count - n6);
+	if (plan_family(&plan.v4, v4, &n4, DIRECT_BITS_IPV4, 32) < 0 ||
+	    plan_family(&plan.v6, v6, &n6, DIRECT_BITS_IPV6, 128) < 0) {
+		if (all != small)
+			ipallow_free(all);
+		return -1;
+	}
+
+	/* One arena: nodes first (8-byte aligned after the struct), then
+	   the direct tables. Freed in one call. */
+	nodes_bytes = ((size_t)plan.v4.node_alloc + plan.v6.node_alloc) *
+		sizeof(struct radix_node);
+	direct_bytes = (((size_t)1 << plan.v4.direct_bits) +
+			((size_t)1 << plan.v6.direct_bits)) * sizeof(uint32_t);
+	plan.memory = sizeof(*radix) + nodes_bytes + direct_bytes;
+	radix = ipallow_malloc(plan.memory);
+	if (radix == NULL) {
+		if (all != small)
+			ipallow_free(all);
+		return -1;
+	}
+	*radix = plan;
+	p = (unsigned char *)(radix + 1);
+	radix->v4.nodes = (struct radix_node *)p;
+	radix->v6.nodes = radix->v4.nodes + plan.v4.node_alloc;
+	p += nodes_bytes;
+	radix->v4.direct = (uint32_t *)p;
+	radix->v6.direct = radix->v4.direct + ((size_t)1 << plan.v4.direct_bits);
+	build_family(&radix->v4, v4, n4);
+	build_family(&radix->v6, v6, n6);
+	radix->popcnt = radix_cpu_has_popcnt();
+	if (all != small)
+		ipallow_free(all);
 	*radix_r = radix;
-	radix = NULL;
-	ret = 0;
-out:
-	ipallow_free(v4);
-	ipallow_radix_free(&radix);
-	return ret;
+	return 0;
 }
 
-bool ipallow_radix_lookup4(const struct ipallow_radix *radix, uint32_t addr)
+/* The lookup loops, written once and compiled twice below: for any
+   x86-64 and for one with POPCNT. Without it __builtin_popcountll() is a
+   call into libgcc on every step; Debian builds for baseline x86-64, so
+   the choice is made at run time, once per tree, by a branch that always
+   goes the same way. */
+static inline __attribute__((always_inline)) bool
+lookup4_loop(const struct radix_family *fam, uint32_t addr)
 {
-	const struct radix_family *fam = &radix->v4;
 	uint64_t key = (uint64_t)addr << 32;
-	unsigned int off = fam->direct_bits;
-	uint32_t e = fam->direct[off == 0 ? 0 : key >> (64 - off)];
+	unsigned int c = fam->common_bits, off = fam->direct_bits;
+	uint32_t e;
 
+	/* the shared leading bits (two shifts: c may be 0) */
+	if ((((key ^ (uint64_t)(fam->common >> 64)) >> 1) >> (63 - c)) != 0)
+		return false;
+	key <<= c;
+	e = fam->direct[off == 0 ? 0 : key >> (64 - off)];
 	while ((e & DIRECT_LEAF) == 0) {
 		const struct radix_node *node = &fam->nodes[e];
 		unsigned int slot = (unsigned int)((key << off) >> (64 - STRIDE));
@@ -355,14 +448,17 @@ bool ipallow_radix_lookup4(const struct ipallow_radix *radix, uint32_t addr)
 	return (e & DIRECT_INSIDE) != 0;
 }
 
-bool ipallow_radix_lookup6(const struct ipallow_radix *radix,
-			   uint64_t hi, uint64_t lo)
+static inline __attribute__((always_inline)) bool
+lookup6_loop(const struct radix_family *fam, uint64_t hi, uint64_t lo)
 {
-	const struct radix_family *fam = &radix->v6;
 	ipallow_u128 key = ((ipallow_u128)hi << 64) | lo;
-	unsigned int off = fam->direct_bits;
-	uint32_t e = fam->direct[off == 0 ? 0 : (size_t)(hi >> (64 - off))];
+	unsigned int c = fam->common_bits, off = fam->direct_bits;
+	uint32_t e;
 
+	if ((((key ^ fam->common) >> 1) >> (127 - c)) != 0)
+		return false;
+	key <<= c;
+	e = fam->direct[off == 0 ? 0 : (size_t)(key >> (128 - off))];
 	while ((e & DIRECT_LEAF) == 0) {
 		const struct radix_node *node = &fam->nodes[e];
 		unsigned int slot = (unsigned int)((key << off) >> (128 - STRIDE));
@@ -375,6 +471,55 @@ bool ipallow_radix_lookup6(const struct ipallow_radix *radix,
 		off += STRIDE;	/* nodes exist only below /128: off < 128 */
 	}
 	return (e & DIRECT_INSIDE) != 0;
+}
+
+/* Both versions are separate functions, so that the exported ones are a
+   test and a jump: inlining one of them there made every lookup save and
+   restore the registers of the loop first. */
+static __attribute__((noinline)) bool
+lookup4_any(const struct radix_family *fam, uint32_t addr)
+{
+	return lookup4_loop(fam, addr);
+}
+
+static __attribute__((noinline)) bool
+lookup6_any(const struct radix_family *fam, uint64_t hi, uint64_t lo)
+{
+	return lookup6_loop(fam, hi, lo);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__POPCNT__)
+#  define RADIX_POPCNT_CLONES
+static __attribute__((target("popcnt"), noinline)) bool
+lookup4_popcnt(const struct radix_family *fam, uint32_t addr)
+{
+	return lookup4_loop(fam, addr);
+}
+
+static __attribute__((target("popcnt"), noinline)) bool
+lookup6_popcnt(const struct radix_family *fam, uint64_t hi, uint64_t lo)
+{
+	return lookup6_loop(fam, hi, lo);
+}
+#endif
+
+bool ipallow_radix_lookup4(const struct ipallow_radix *radix, uint32_t addr)
+{
+#ifdef RADIX_POPCNT_CLONES
+	if (radix->popcnt)
+		return lookup4_popcnt(&radix->v4, addr);
+#endif
+	return lookup4_any(&radix->v4, addr);
+}
+
+bool ipallow_radix_lookup6(const struct ipallow_radix *radix,
+			   uint64_t hi, uint64_t lo)
+{
+#ifdef RADIX_POPCNT_CLONES
+	if (radix->popcnt)
+		return lookup6_popcnt(&radix->v6, hi, lo);
+#endif
+	return lookup6_any(&radix->v6, hi, lo);
 }
 
 bool ipallow_radix_lookup(const struct ipallow_radix *radix,
@@ -401,16 +546,9 @@ bool ipallow_radix_lookup(const struct ipallow_radix *radix,
 	return false;
 }
 
-static size_t family_memory(const struct radix_family *fam)
-{
-	return ((size_t)1 << fam->direct_bits) * sizeof(*fam->direct) +
-		(size_t)fam->node_count * sizeof(*fam->nodes);
-}
-
 size_t ipallow_radix_memory(const struct ipallow_radix *radix)
 {
-	return sizeof(*radix) + family_memory(&radix->v4) +
-		family_memory(&radix->v6);
+	return radix->memory;
 }
 
 size_t ipallow_radix_prefix_count(const struct ipallow_radix *radix)
@@ -425,7 +563,5 @@ void ipallow_radix_free(struct ipallow_radix **_radix)
 	if (radix == NULL)
 		return;
 	*_radix = NULL;
-	family_free(&radix->v4);
-	family_free(&radix->v6);
 	ipallow_free(radix);
 }
