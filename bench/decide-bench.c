@@ -1,0 +1,172 @@
+/* Per-login costs of the core, outside Dovecot:
+   - decide_cached_ns: ipallow_decide() for a user whose 10-entry list is
+     already compiled in the policy's cache (the usual login: many
+     mailboxes share a list, and the cache keeps it). This is the whole
+     decision: exempt-service check, blank check, exempt networks, cache
+     lookup by text, tree lookup.
+   - compile_us: ipallow_list_parse() of a new 10-entry list (a cache
+     miss: scanning, libcidr conversion, tree build); the free is not
+     timed.
+   - decide_miss_us: ipallow_decide() with a list text never seen before,
+     so every call parses, compiles and inserts into the cache (and evicts
+     once the cache is full).
+   Times are this thread's CPU time. Medians of several rounds,
+   "key=value" lines for bench/run.sh. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ipallow-decide.h"
+#include "ipallow-cache.h"
+
+#define ROUNDS_MAX 100
+
+static const char list10[] =
+	"203.0.113.0/24, 198.51.100.0/24, 192.0.2.128/25, 185.12.64.0/22, "
+	"93.184.216.34, 2001:db8:42::/48, 2a02:1234:5600::/40, "
+	"151.101.0.0/16, 2606:4700:10::/44, 45.67.89.0/26";
+
+static const char *clients[] = {
+	"203.0.113.9", "198.51.100.200", "192.0.2.130", "185.12.66.1",
+	"93.184.216.34", "2001:db8:42:1::5", "2a02:1234:56ff::1",
+	"151.101.1.1", "2606:4700:10::6", "45.67.89.60",
+	/* not in the list */
+	"8.8.8.8", "1.1.1.1", "192.0.2.1", "185.12.68.1", "2001:db8:43::1",
+	"2a02:1234:5700::1", "151.102.0.1", "45.67.89.64", "100.64.0.1",
+	"2606:4700:20::1",
+	/* exempt: private */
+	"10.1.2.3", "192.168.1.10", "fd00::1", "172.16.5.5",
+};
+#define CLIENTS (sizeof(clients) / sizeof(clients[0]))
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	/* this thread's CPU time: the machine may be shared */
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static int double_cmp(const void *p1, const void *p2)
+{
+	double a = *(const double *)p1, b = *(const double *)p2;
+
+	return a < b ? -1 : a > b ? 1 : 0;
+}
+
+static void print_stat(const char *key, double *values, unsigned int count)
+{
+	qsort(values, count, sizeof(*values), double_cmp);
+	printf("%s=%.3f\n%s_min=%.3f\n%s_max=%.3f\n", key,
+	       count % 2 == 1 ? values[count / 2] :
+	       (values[count / 2 - 1] + values[count / 2]) / 2,
+	       key, values[0], key, values[count - 1]);
+}
+
+int main(int argc, char **argv)
+{
+	unsigned int rounds = argc > 1 ? (unsigned int)atoi(argv[1]) : 7;
+	struct ipallow_addr addrs[CLIENTS];
+	struct ipallow_policy *policy;
+	struct ipallow_request req;
+	struct ipallow_decision dec;
+	double cached[ROUNDS_MAX], compile[ROUNDS_MAX], miss[ROUNDS_MAX];
+	const unsigned int n_cached = 2000000, n_compile = 20000;
+	unsigned long allowed = 0, denied = 0, uniq = 0;
+	char (*texts)[sizeof(list10) + 32];
+
+	if (rounds == 0 || rounds > ROUNDS_MAX) {
+		fprintf(stderr, "usage: decide-bench [ROUNDS]\n");
+		return 2;
+	}
+	for (unsigned int i = 0; i < CLIENTS; i++) {
+		const char *error;
+
+		if (ipallow_addr_parse(clients[i], &addrs[i], &error) < 0) {
+			fprintf(stderr, "%s: %s\n", clients[i], error);
+			return 2;
+		}
+	}
+	if (ipallow_policy_defaults(&policy) < 0)
+		return 2;
+	texts = calloc(n_compile, sizeof(*texts));
+	if (texts == NULL)
+		return 2;
+
+	memset(&req, 0, sizeof(req));
+	req.service = "imap";
+	req.list_text = list10;
+	for (unsigned int r = 0; r < rounds; r++) {
+		double t0 = now_ns();
+
+		for (unsigned int i = 0; i < n_cached; i++) {
+			req.client_ip = addrs[i % CLIENTS];
+			if (ipallow_decide(policy, &req, &dec))
+				allowed++;
+			else
+				denied++;
+		}
+		cached[r] = (now_ns() - t0) / n_cached;
+	}
+
+	for (unsigned int r = 0; r < rounds; r++) {
+		double t0;
+
+		for (unsigned int i = 0; i < n_compile; i++) {
+			/* a different last entry each time: 45.67.X.Y/32 */
+			snprintf(texts[i], sizeof(texts[i]), "%.*s45.%u.%u.%u",
+				 (int)(sizeof(list10) - 1 - 13), list10,
+				 (unsigned int)(uniq >> 16) & 255,
+				 (unsigned int)(uniq >> 8) & 255,
+				 (unsigned int)uniq & 255);
+			uniq++;
+		}
+		/* each list is freed right away, as a cache that has
+		   warmed up recycles its memory; only the parse is timed */
+		compile[r] = 0;
+		for (unsigned int i = 0; i < n_compile; i++) {
+			struct ipallow_list *list;
+
+			t0 = now_ns();
+			if (ipallow_list_parse(texts[i], &policy->parse_ctx,
+					       &list) != 1) {
+				fprintf(stderr, "list did not parse: %s\n",
+					texts[i]);
+				return 2;
+			}
+			compile[r] += now_ns() - t0;
+			ipallow_list_free(&list);
+		}
+		compile[r] = compile[r] / n_compile / 1e3;
+
+		for (unsigned int i = 0; i < n_compile; i++) {
+			snprintf(texts[i], sizeof(texts[i]), "%.*s45.%u.%u.%u",
+				 (int)(sizeof(list10) - 1 - 13), list10,
+				 (unsigned int)(uniq >> 16) & 255,
+				 (unsigned int)(uniq >> 8) & 255,
+				 (unsigned int)uniq & 255);
+			uniq++;
+		}
+		t0 = now_ns();
+		for (unsigned int i = 0; i < n_compile; i++) {
+			req.list_text = texts[i];
+			req.client_ip = addrs[i % CLIENTS];
+			(void)ipallow_decide(policy, &req, &dec);
+		}
+		miss[r] = (now_ns() - t0) / n_compile / 1e3;
+	}
+	printf("list_entries=10\nlist_bytes=%zu\nrounds=%u\n",
+	       sizeof(list10) - 1, rounds);
+	print_stat("decide_cached_ns", cached, rounds);
+	print_stat("compile_us", compile, rounds);
+	print_stat("decide_miss_us", miss, rounds);
+	printf("decisions_allowed=%lu\ndecisions_denied=%lu\n", allowed,
+	       denied);
+	free(texts);
+	ipallow_policy_free(&policy);
+	return 0;
+}
