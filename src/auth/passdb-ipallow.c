@@ -21,6 +21,7 @@
 #include "mech.h"
 
 #include "ipallow-addr.h"
+#include "ipallow-dovecot.h"
 #include "ipallow-decide.h"
 #include "ipallow-log.h"
 #include "ipallow-policy.h"
@@ -29,8 +30,6 @@
 #include <sys/socket.h>
 
 #define IPALLOW_DRIVER_NAME "ipallow"
-#define IPALLOW_EVENT_NAME "ipallow_check_finished"
-#define IPALLOW_LOG_PREFIX "ipallow: "
 #define IPALLOW_SNIPPET "conf.d/auth-ipallow.conf.ext"
 
 struct ipallow_passdb_module {
@@ -63,28 +62,6 @@ enum ipallow_outcome {
 	/* refused because the check itself failed; tempfail */
 	IPALLOW_OUTCOME_INTERNAL,
 };
-
-/* Converts Dovecot's address; returns FALSE for a family the core does
-   not know (never seen in practice: the caller fails closed). */
-static bool
-passdb_ipallow_addr_import(const struct ip_addr *ip,
-			   struct ipallow_addr *addr_r)
-{
-	switch (ip->family) {
-	case 0:
-		ipallow_addr_set_none(addr_r);
-		return TRUE;
-	case AF_INET:
-		ipallow_addr_set_ipv4(addr_r,
-			(const uint8_t *)&ip->u.ip4.s_addr);
-		return TRUE;
-	case AF_INET6:
-		ipallow_addr_set_ipv6(addr_r, ip->u.ip6.s6_addr);
-		return TRUE;
-	}
-	ipallow_addr_set_none(addr_r);
-	return FALSE;
-}
 
 static void passdb_ipallow_warn_native(struct auth_request *request)
 {
@@ -125,38 +102,12 @@ passdb_ipallow_log(struct auth_request *request,
 		   const struct ipallow_log_ctx *ctx,
 		   const struct ipallow_decision *dec, const char *suffix)
 {
-	char line[IPALLOW_LOG_LINE_MAX];
 	struct event *event;
-	struct event_passthrough *e;
-	const char *invalid;
 
 	event = event_create(authdb_event(request));
 	event_set_min_log_level(event, LOG_TYPE_INFO);
-
-	if (module->policy != NULL) {
-		invalid = ipallow_log_invalid(dec, ctx,
-					      module->policy->on_invalid,
-					      line, sizeof(line));
-		if (invalid != NULL)
-			e_warning(event, IPALLOW_LOG_PREFIX"%s", invalid);
-	}
-
-	e = event_create_passthrough(event)->
-		set_name(IPALLOW_EVENT_NAME)->
-		add_str("result", ipallow_result_to_string(dec->result))->
-		add_str("rule", ipallow_rule_to_string(dec->rule))->
-		add_str("service", ctx->service == NULL ? "" : ctx->service);
-	(void)ipallow_log_decision(dec, ctx, line, sizeof(line));
-	if (dec->rule == IPALLOW_RULE_NO_POLICY) {
-		e_error(e->event(), IPALLOW_LOG_PREFIX"%s: %s",
-			line, module->load_error);
-	} else if (dec->rule == IPALLOW_RULE_INTERNAL_ERROR) {
-		e_error(e->event(), IPALLOW_LOG_PREFIX"%s%s", line, suffix);
-	} else if (ipallow_log_is_notable(dec)) {
-		e_info(e->event(), IPALLOW_LOG_PREFIX"%s%s", line, suffix);
-	} else {
-		e_debug(e->event(), IPALLOW_LOG_PREFIX"%s%s", line, suffix);
-	}
+	ipallow_dovecot_log(event, module->policy, module->load_error, ctx,
+			    dec, suffix);
 	event_unref(&event);
 }
 
@@ -175,9 +126,9 @@ passdb_ipallow_decide(struct auth_request *request,
 	ctx->user = request->fields.user;
 	ctx->service = request->fields.service;
 	ctx->field = passdb_ipallow_field(module);
-	ip_ok = passdb_ipallow_addr_import(&request->fields.remote_ip,
+	ip_ok = ipallow_addr_from_dovecot(&request->fields.remote_ip,
 					   &ctx->client_ip);
-	peer_ok = passdb_ipallow_addr_import(&request->fields.real_remote_ip,
+	peer_ok = ipallow_addr_from_dovecot(&request->fields.real_remote_ip,
 					     &ctx->peer_ip);
 
 	i_zero(dec_r);

@@ -30,14 +30,13 @@
 
 #include "ipallow-addr.h"
 #include "ipallow-decide.h"
+#include "ipallow-dovecot.h"
 #include "ipallow-log.h"
 #include "ipallow-policy.h"
 
 #include <sys/socket.h>
 
 #define IPALLOW_POLICY_SETTING "ipallow_policy"
-#define IPALLOW_EVENT_NAME "ipallow_check_finished"
-#define IPALLOW_LOG_PREFIX "ipallow: "
 
 /* Services that deliver or administer mail instead of serving a client
    that logged in. Their sessions are never checked, whatever the policy's
@@ -96,31 +95,6 @@ static const char *ipallow_session_service(struct mail_user *user)
 			return input->service;
 	}
 	return user->service;
-}
-
-/* Converts Dovecot's address; NULL means not known. Returns FALSE for a
-   family the core does not know (the caller fails closed). */
-static bool
-ipallow_addr_import(const struct ip_addr *ip, struct ipallow_addr *addr_r)
-{
-	if (ip == NULL) {
-		ipallow_addr_set_none(addr_r);
-		return TRUE;
-	}
-	switch (ip->family) {
-	case 0:
-		ipallow_addr_set_none(addr_r);
-		return TRUE;
-	case AF_INET:
-		ipallow_addr_set_ipv4(addr_r,
-			(const uint8_t *)&ip->u.ip4.s_addr);
-		return TRUE;
-	case AF_INET6:
-		ipallow_addr_set_ipv6(addr_r, ip->u.ip6.s6_addr);
-		return TRUE;
-	}
-	ipallow_addr_set_none(addr_r);
-	return FALSE;
 }
 
 /* The value of field in the userdb reply: NULL when absent, "" when the
@@ -196,38 +170,14 @@ ipallow_session_log(struct mail_user *user,
 		    const struct ipallow_log_ctx *ctx,
 		    const struct ipallow_decision *dec, const char *suffix)
 {
-	char line[IPALLOW_LOG_LINE_MAX];
 	struct event *event;
-	struct event_passthrough *e;
-	const char *invalid;
 
 	event = event_create(user->event);
 	if (user->conn.local_ip != NULL && user->conn.local_ip->family != 0)
 		event_add_str(event, "local_ip", net_ip2addr(user->conn.local_ip));
-
-	if (lp != NULL && lp->policy != NULL) {
-		invalid = ipallow_log_invalid(dec, ctx, lp->policy->on_invalid,
-					      line, sizeof(line));
-		if (invalid != NULL)
-			e_warning(event, IPALLOW_LOG_PREFIX"%s", invalid);
-	}
-
-	e = event_create_passthrough(event)->
-		set_name(IPALLOW_EVENT_NAME)->
-		add_str("result", ipallow_result_to_string(dec->result))->
-		add_str("rule", ipallow_rule_to_string(dec->rule))->
-		add_str("service", ctx->service == NULL ? "" : ctx->service);
-	(void)ipallow_log_decision(dec, ctx, line, sizeof(line));
-	if (dec->rule == IPALLOW_RULE_NO_POLICY) {
-		/* lp->error starts with the file name */
-		e_error(e->event(), IPALLOW_LOG_PREFIX"%s: %s", line, lp->error);
-	} else if (dec->rule == IPALLOW_RULE_INTERNAL_ERROR) {
-		e_error(e->event(), IPALLOW_LOG_PREFIX"%s%s", line, suffix);
-	} else if (ipallow_log_is_notable(dec)) {
-		e_info(e->event(), IPALLOW_LOG_PREFIX"%s%s", line, suffix);
-	} else {
-		e_debug(e->event(), IPALLOW_LOG_PREFIX"%s%s", line, suffix);
-	}
+	/* lp->error starts with the file name */
+	ipallow_dovecot_log(event, lp == NULL ? NULL : lp->policy,
+			    lp == NULL ? NULL : lp->error, ctx, dec, suffix);
 	event_unref(&event);
 }
 
@@ -254,7 +204,7 @@ ipallow_session_check(struct mail_user *user, struct ipallow_decision *dec)
 	dec->result = IPALLOW_RESULT_DENY;
 	dec->rule = IPALLOW_RULE_INTERNAL_ERROR;
 
-	ip_ok = ipallow_addr_import(user->conn.remote_ip, &ctx.client_ip);
+	ip_ok = ipallow_addr_from_dovecot(user->conn.remote_ip, &ctx.client_ip);
 	if (ipallow_service_is_internal(user->service) ||
 	    ipallow_service_is_internal(ctx.service)) {
 		/* First of all: delivery must work even when the policy
