@@ -3,7 +3,8 @@
 # every test — unit tests (plain and under ASan+UBSan), the differential
 # test against Python's ipaddress, a fuzz smoke run — then builds the
 # Debian package, installs it, and runs the integration suites against a
-# real Dovecot on 127.0.0.1 loading the installed modules.
+# real Dovecot on 127.0.0.1 loading the installed modules, and a subset of
+# them again with the auth process loading the ASan build of the modules.
 #
 # Environment: BUILD_DIR (default ./_build), FUZZ_SECONDS (default 60),
 # SKIP_INSTALL_DEPS=1 to skip apt-get.
@@ -48,5 +49,10 @@ step "build the Debian package, lintian it and install it"
 
 step "integration tests against a real Dovecot (installed package)"
 IPALLOW=/usr/bin/ipallow "$top/tests/integration/run-all.sh"
+
+step "integration scenarios with the auth modules under AddressSanitizer"
+# the ASan build of make check-sanitizers, loaded by the auth process
+MEMCHECK_BUILD=$build/_build-san IPALLOW=/usr/bin/ipallow \
+	"$top/tests/integration/memcheck.sh"
 
 step "all tests passed"

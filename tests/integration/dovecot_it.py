@@ -43,6 +43,10 @@ LOOPBACK = "127.0.0.1"
 TIMEOUT = float(os.environ.get("IT_TIMEOUT", "10"))
 KEEP = os.environ.get("IT_KEEP", "") not in ("", "0")
 VERBOSE = os.environ.get("IT_VERBOSE", "") not in ("", "0")
+# IT_AUTH_EXECUTABLE=/path/wrapper runs the auth process (and "wrapper -w"
+# the auth workers) through a wrapper, e.g. under ASan or valgrind
+# (tests/integration/memcheck.sh); vsz_limit is lifted for them.
+AUTH_EXECUTABLE = os.environ.get("IT_AUTH_EXECUTABLE", "")
 
 
 # --------------------------------------------------------------------------
@@ -282,6 +286,18 @@ service managesieve-login {{
   }}
 }}"""
 
+AUTH_WRAPPER_CONF = """
+# IT_AUTH_EXECUTABLE
+service auth {{
+  executable = {exe}
+  vsz_limit = 0
+}}
+service auth-worker {{
+  executable = {exe} -w
+  vsz_limit = 0
+}}
+"""
+
 DEFAULT_MECHANISMS = "plain login cram-md5 scram-sha-1 scram-sha-256"
 
 
@@ -350,6 +366,8 @@ class Dovecot:
                    extra_conf=self.subst(extra_conf))
         with open(self.conf_path, "w") as f:
             f.write(BASE_CONF.format(**fmt))
+            if AUTH_EXECUTABLE:
+                f.write(AUTH_WRAPPER_CONF.format(exe=AUTH_EXECUTABLE))
 
     def subst(self, text):
         return text.replace("{dir}", self.dir)
