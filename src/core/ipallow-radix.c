@@ -42,10 +42,11 @@
      2^18 (IPv4) or 2^16 (IPv6) entries, 1 MB or 256 KB, which saves
      three node steps on every lookup.
    - Built once from a sorted, de-overlapped array (prefixes covered by
-     another are dropped: only membership matters), sized exactly by a
-     first run of the build that only counts, and laid out in one
-     allocation (struct, nodes, direct tables) that one free()
-     releases, then frozen and shared by every login.
+     another are dropped: only membership matters), sized exactly (by
+     counting heads per level, or for IPv6 by a first run of the build
+     that only counts), and laid out in one allocation (struct, nodes,
+     direct tables) that one free() releases, then frozen and shared by
+     every login.
 
    Both families live in one object; lookup4 and lookup6 are separate
    tight loops. */
@@ -179,8 +180,37 @@ static size_t build_prefixes_reduce(struct build_prefix *arr, size_t count)
 	return kept;
 }
 
-/* Takes count nodes. The build runs twice: first without nodes (NULL),
-   only counting, so that the real run gets one exactly sized block. */
+/* Nodes an uncompressed family needs: one at offset o for each distinct
+   o-bit head of the prefixes longer than o, for o = s, s + 6, ... (arr
+   is sorted, so equal heads are adjacent). */
+static size_t count_nodes(const struct build_prefix *arr, size_t count,
+			  unsigned int s, unsigned int width)
+{
+	size_t total = 0;
+
+	for (unsigned int off = s; off < width; off += STRIDE) {
+		ipallow_u128 mask = mask_of(off), prev = 0;
+		bool have_prev = false, deeper = false;
+
+		for (size_t i = 0; i < count; i++) {
+			if (arr[i].len <= off)
+				continue;
+			deeper = true;
+			if (!have_prev || (arr[i].key & mask) != prev) {
+				prev = arr[i].key & mask;
+				have_prev = true;
+				total++;
+			}
+		}
+		if (!deeper)
+			break;
+	}
+	return total;
+}
+
+/* Takes count nodes. A compressed (IPv6) build runs twice: first
+   without nodes (NULL), only counting, so that the real run gets one
+   exactly sized block. */
 static uint32_t family_take_nodes(struct radix_family *fam, uint32_t count)
 {
 	uint32_t first = fam->node_count;
@@ -343,13 +373,17 @@ static int plan_family(struct radix_family *fam, struct build_prefix *arr,
 	}
 	fam->direct_bits = s;
 	fam->compress = width == 128;
-	/* the counting run */
-	fam->nodes = NULL;
-	fam->direct = NULL;
-	fam->node_count = 0;
-	build_family(fam, arr, n);
-	nodes = fam->node_count;
-	fam->node_count = 0;
+	if (fam->compress) {
+		/* the counting run */
+		fam->nodes = NULL;
+		fam->direct = NULL;
+		fam->node_count = 0;
+		build_family(fam, arr, n);
+		nodes = fam->node_count;
+		fam->node_count = 0;
+	} else {
+		nodes = count_nodes(arr, n, s, width - c);
+	}
 	/* node indexes must stay clear of DIRECT_LEAF */
 	if (nodes >= DIRECT_LEAF)
 		return -1;
