@@ -22,6 +22,7 @@ Environment (or the matching --options):
                      than the plugin's list cache holds, 4096, so it evicts)
   SOAK_SEED          random seed (printed; fixed default, so a run repeats)
   SOAK_SAMPLE        seconds between RSS/fd samples (5)
+  SOAK_IMAP_TIMEOUT  seconds an IMAP client waits for a reply (60)
   SOAK_REPORT        write the samples and totals as JSON to this file
 
 What it checks (each a line "ok"/"FAIL", then "N passed, N failed"):
@@ -54,6 +55,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+import dovecot_it                                              # noqa: E402
 from dovecot_it import Dovecot, Suite                          # noqa: E402
 from auth_pipeline import (                                    # noqa: E402
     AuthPipeline, AuthRequest, PipelineStats, auth_pids, fd_count,
@@ -323,6 +325,8 @@ class ImapLoad:
         self.examples = []
         self.threads = []
         self.next_out = 0
+        # seconds from connect to the LOGIN reply, per login
+        self.latencies = []
 
     def fresh_outside(self):
         with self.lock:
@@ -343,19 +347,26 @@ class ImapLoad:
                 ip, want = self.fresh_outside(), "denied"
             if any(ipaddress.ip_address(ip) in n for n in user.nets):
                 want = "ok"
+            step = "connect"
+            started = time.monotonic()
             try:
                 with self.dc.imap() as c:
+                    step = "ID"
                     r = c.forward_ip(ip)
                     if not r.endswith("OK ID completed."):
                         raise RuntimeError("ID: " + r)
+                    step = "LOGIN"
                     reply = c.login(user.name, PASSWORD)
+                    self.latencies.append(time.monotonic() - started)
                     if " OK " in reply:
+                        step = "LOGOUT"
                         c.logout()
                 got = ("ok" if reply.startswith("b OK ") else
                        "denied" if reply == "b NO [ALERT] " + REASON else
                        "other")
             except Exception as e:                    # noqa: BLE001
-                got, reply = "error", "%s: %s" % (type(e).__name__, e)
+                got, reply = "error", "%s at %s after %.1f s: %s" % (
+                    type(e).__name__, step, time.monotonic() - started, e)
             with self.lock:
                 if got == want:
                     self.counts[got] += 1
@@ -437,6 +448,8 @@ def parse_args(argv):
                     default=float(os.environ.get("SOAK_SAMPLE", "5")))
     ap.add_argument("--rss-slack-kib", type=int,
                     default=env_int("SOAK_RSS_SLACK_KIB", 8192))
+    ap.add_argument("--imap-timeout", type=float,
+                    default=float(os.environ.get("SOAK_IMAP_TIMEOUT", "60")))
     ap.add_argument("--report", default=os.environ.get("SOAK_REPORT", ""))
     return ap.parse_args(argv)
 
@@ -449,6 +462,11 @@ def requests(pool, n, seed):
 
 
 def run(suite, args):
+    # With both cores busy (this client, the auth process, Dovecot's log
+    # process writing a line per denial) an allowed IMAP login can take
+    # longer than the harness's default 10 s; a slow login is measured,
+    # only a wrong or missing answer fails.
+    dovecot_it.TIMEOUT = max(dovecot_it.TIMEOUT, args.imap_timeout)
     print("# soak: seed %d, %d auths, window %d, %d users, %d IMAP "
           "connections x %d rounds" % (args.seed, args.auths, args.window,
                                        args.users, args.imap_conns,
@@ -516,6 +534,11 @@ def run(suite, args):
         suite.eq("auth socket: zero wrong decisions", stats.wrong, 0)
         suite.eq("auth socket: zero wrong allows", stats.wrong_allows, 0)
 
+        lat = sorted(imap.latencies)
+        if lat:
+            print("# imap login latency: median %.2f s, p99 %.2f s, max "
+                  "%.2f s" % (lat[len(lat) // 2], lat[len(lat) * 99 // 100],
+                              lat[-1]), flush=True)
         print("# imap: %s" % imap.counts, flush=True)
         for ex in imap.examples:
             print("#   %r" % (ex,))
@@ -562,6 +585,8 @@ def run(suite, args):
             "answered": stats.replies, "verdicts": dict(stats.verdicts),
             "wrong": stats.wrong, "wrong_allows": stats.wrong_allows,
             "unanswered": stats.unanswered, "imap": imap.counts,
+            "imap_latency_s": {"median": lat[len(lat) // 2] if lat else None,
+                               "max": lat[-1] if lat else None},
             "rss_kib": {"start": start_sample[2], "warm": warm_s[2],
                         "end": end_sample[2], "max": max(rss or [0])},
             "fds": {"start": start_sample[3], "warm": warm_s[3],
