@@ -100,7 +100,7 @@ def main():
     print("Lookup: million lookups/s per CPU-second of the benchmark thread,"
           " median of %d rounds [lowest-highest]" % len(rounds))
     print()
-    print("| set | impl | prefixes kept | build | memory | independent M/s"
+    print("| set | impl | prefixes | build | memory | independent M/s"
           " | dependent M/s | hits checked |")
     print("|---|---|---|---|---|---|---|---|")
     checks_ok = True
