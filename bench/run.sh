@@ -22,8 +22,9 @@
 #   V4_SIZES, V6_SIZES  comma-separated prefix counts
 #               (default: 16,1000,100000,1000000 and 16,1000,100000)
 #
-# Takes about 25 minutes with the defaults on a 2-core machine, most of it
-# DPDK building its 1M-prefix table (several minutes a round). Nothing
+# Takes about 35 minutes with the defaults on a 2-core machine, most of it
+# DPDK building its 1M-prefix table (3-4 minutes a round) and the
+# end-to-end part (about 12 minutes). Nothing
 # here is needed to build or run the plugin.
 set -eu
 
