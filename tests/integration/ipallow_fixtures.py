@@ -213,6 +213,33 @@ def imap_login(dc, user, password, ip=None, mech="LOGIN", proxy_from=None):
         return reply
 
 
+def pop3_login(dc, user, password, ip, mech="USER"):
+    """One POP3 login from ip, forwarded with XCLIENT; returns the reply
+    to PASS (mech USER) or to AUTH PLAIN."""
+    with dc.pop3() as c:
+        r = c.xclient(ip)
+        if r != "+OK Updated":
+            return "XCLIENT failed: " + r
+        if mech == "USER":
+            reply = c.user_pass(user, password)
+        else:
+            reply = c.auth_plain(user, password)
+        if reply.startswith("+OK"):
+            c.command("QUIT")
+        return reply
+
+
+def submission_login(dc, user, password, ip):
+    """One submission AUTH PLAIN from ip (XCLIENT syntax: IPV6:... for
+    IPv6), forwarded with XCLIENT; returns the AUTH reply."""
+    with dc.submission() as c:
+        c.ehlo()
+        r = c.xclient(ip)
+        if not r[-1].startswith("220"):
+            return "XCLIENT failed: %r" % r
+        return c.auth_plain(user, password)
+
+
 def check_reply(suite, what, got, want):
     """want: the exact line, or a regular expression given as re:..."""
     if want.startswith("re:"):
@@ -235,6 +262,16 @@ def check_no_decision(suite, dc, what, mark, user, ip):
                                                  re.escape(ip))
     return suite.ok(what + ": no ipallow line", dc.log.absent(regex, mark),
                     dc.log.find(regex, mark) or "")
+
+
+def check_outcome(suite, dc, what, mark, reply, want, user, ip, log):
+    """The client's reply, then the log: log is the exact decision line,
+    or None when the login must not reach the check (wrong password)."""
+    check_reply(suite, what, reply, want)
+    if log is None:
+        check_no_decision(suite, dc, what, mark, user, ip)
+    else:
+        check_log(suite, dc, what, mark, log)
 
 
 def stats_counts(dc, metric="ipallow"):

@@ -13,7 +13,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dovecot_it import (Suite, sasl_cram_md5, sasl_scram)      # noqa: E402
 from ipallow_fixtures import (                                # noqa: E402
     ALERT, AUTH_FAILED, BACKENDS, DEBUG_EVENT_CONF, IMAP_OK, MASTER_PASSWORD,
-    PASSWORD, REASON, USERS, WRONG, Outside, check_log, check_no_decision,
+    PASSWORD, REASON, USERS, WRONG, Outside, check_log, check_outcome,
     check_reply, decision_line, imap_login, ipallow_dovecot)
 
 PEER = "127.0.0.1"
@@ -32,11 +32,8 @@ def login_case(suite, dc, name, user, ip, want, log, password=PASSWORD):
     reply = suite.run(name, imap_login, dc, user, password, ip)
     if reply is None:
         return mark
-    check_reply(suite, name, reply, want)
-    if log is None:
-        check_no_decision(suite, dc, name, mark, user.split("*")[0], ip)
-    else:
-        check_log(suite, dc, name, mark, log)
+    check_outcome(suite, dc, name, mark, reply, want, user.split("*")[0],
+                  ip, log)
     return mark
 
 

@@ -15,7 +15,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dovecot_it import Suite                                  # noqa: E402
 from ipallow_fixtures import (                                # noqa: E402
     ALERT, AUTH_FAILED, BACKENDS, DEBUG_EVENT_CONF, IMAP_OK, PASSWORD,
-    REASON, STATS_CONF, WRONG, Outside, check_log, check_no_decision,
+    REASON, STATS_CONF, WRONG, Outside, check_log, check_outcome,
     check_reply, decision_line, imap_login, ipallow_dovecot, stats_counts)
 
 PEER = "127.0.0.1"
@@ -129,11 +129,7 @@ def run_backend(suite, backend):
             reply = suite.run(name, imap_login, dc, user, pw, ip, mech)
             if reply is None:
                 continue
-            check_reply(suite, name, reply, want)
-            if log is not None:
-                check_log(suite, dc, name, mark, log)
-            else:
-                check_no_decision(suite, dc, name, mark, user, ip)
+            check_outcome(suite, dc, name, mark, reply, want, user, ip, log)
             if event is not None:
                 events[event] += 1
 

@@ -10,8 +10,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dovecot_it import Suite, have_managesieve                # noqa: E402
 from ipallow_fixtures import (                                # noqa: E402
     BACKENDS, DEBUG_EVENT_CONF, PASSWORD, REASON, WRONG, Outside,
-    check_log, check_no_decision, check_reply, decision_line,
-    ipallow_dovecot)
+    check_outcome, decision_line, ipallow_dovecot)
 
 PEER = "127.0.0.1"
 
@@ -50,12 +49,10 @@ def run_backend(suite, backend):
             reply = suite.run(name, sieve_login, dc, user, pw, ip)
             if reply is None:
                 continue
-            check_reply(suite, name, reply, want)
-            if verb is None:
-                check_no_decision(suite, dc, name, mark, user, ip)
-            else:
-                check_log(suite, dc, name, mark, decision_line(
-                    verb, user, "sieve", ip or "127.0.0.1", peer, rule))
+            check_outcome(suite, dc, name, mark, reply, want, user, ip,
+                          verb and decision_line(verb, user, "sieve",
+                                                 ip or "127.0.0.1", peer,
+                                                 rule))
     finally:
         dc.stop()
 

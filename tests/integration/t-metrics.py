@@ -20,7 +20,8 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dovecot_it import TIMEOUT, Suite, free_port, wait_until  # noqa: E402
 from ipallow_fixtures import (                                # noqa: E402
-    PASSWORD, WRONG, imap_login, ipallow_dovecot)
+    PASSWORD, WRONG, imap_login, ipallow_dovecot, pop3_login,
+    submission_login)
 
 SNIPPET = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
                        "..", "conf.d", "ipallow-metrics.conf.ext")
@@ -93,26 +94,6 @@ def wait_counts(port, want_total):
     wait_until(reached, TIMEOUT, 0.2)
     time.sleep(0.5)
     return scrape(port)
-
-
-def pop3_login(dc, user, password, ip):
-    with dc.pop3() as c:
-        r = c.xclient(ip)
-        if r != "+OK Updated":
-            return "XCLIENT failed: " + r
-        reply = c.user_pass(user, password)
-        if reply.startswith("+OK"):
-            c.command("QUIT")
-        return reply
-
-
-def submission_login(dc, user, password, ip):
-    with dc.submission() as c:
-        c.ehlo()
-        r = c.xclient(ip)
-        if not r[-1].startswith("220"):
-            return "XCLIENT failed: %r" % r
-        return c.auth_plain(user, password)
 
 
 def auth_socket_login(dc, user, password, service, **params):

@@ -13,33 +13,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dovecot_it import Suite                                  # noqa: E402
 from ipallow_fixtures import (                                # noqa: E402
     BACKENDS, DEBUG_EVENT_CONF, PASSWORD, REASON, WRONG, Outside,
-    check_log, check_no_decision, check_reply, decision_line,
-    ipallow_dovecot)
+    check_outcome, decision_line, ipallow_dovecot, pop3_login,
+    submission_login)
 
 PEER = "127.0.0.1"
-
-
-def pop3_login(dc, user, password, ip, mech):
-    with dc.pop3() as c:
-        r = c.xclient(ip)
-        if r != "+OK Updated":
-            return "XCLIENT failed: " + r
-        if mech == "USER":
-            reply = c.user_pass(user, password)
-        else:
-            reply = c.auth_plain(user, password)
-        if reply.startswith("+OK"):
-            c.command("QUIT")
-        return reply
-
-
-def submission_login(dc, user, password, ip):
-    with dc.submission() as c:
-        c.ehlo()
-        r = c.xclient(ip)
-        if not r[-1].startswith("220"):
-            return "XCLIENT failed: %r" % r
-        return c.auth_plain(user, password)
 
 
 def run_backend(suite, backend):
@@ -70,12 +47,9 @@ def run_backend(suite, backend):
             reply = suite.run(name, pop3_login, dc, user, pw, ip, mech)
             if reply is None:
                 continue
-            check_reply(suite, name, reply, want)
-            if verb is None:
-                check_no_decision(suite, dc, name, mark, user, ip)
-            else:
-                check_log(suite, dc, name, mark, decision_line(
-                    verb, user, "pop3", ip, PEER, rule))
+            check_outcome(suite, dc, name, mark, reply, want, user, ip,
+                          verb and decision_line(verb, user, "pop3", ip,
+                                                 PEER, rule))
             if verb == "deny":
                 denied_ips.append(ip)
 
@@ -100,12 +74,9 @@ def run_backend(suite, backend):
             reply = suite.run(name, submission_login, dc, user, pw, xip)
             if reply is None:
                 continue
-            check_reply(suite, name, reply, want)
-            if verb is None:
-                check_no_decision(suite, dc, name, mark, user, ip)
-            else:
-                check_log(suite, dc, name, mark, decision_line(
-                    verb, user, "submission", ip, PEER, rule))
+            check_outcome(suite, dc, name, mark, reply, want, user, ip,
+                          verb and decision_line(verb, user, "submission",
+                                                 ip, PEER, rule))
             if verb == "deny":
                 denied_ips.append(ip)
 
