@@ -18,7 +18,8 @@
 #include "array.h"
 #include "auth-fields.h"
 #include "passdb.h"
-#include "mech.h"
+#include "passdb-ipallow.h"
+#include "ipallow-auth-compat.h"
 
 #include "ipallow-addr.h"
 #include "ipallow-dovecot.h"
@@ -28,23 +29,6 @@
 
 #include <stdlib.h>
 #include <sys/socket.h>
-
-#define IPALLOW_DRIVER_NAME "ipallow"
-#define IPALLOW_SNIPPET "conf.d/auth-ipallow.conf.ext"
-
-struct ipallow_passdb_module {
-	struct passdb_module module;
-
-	const char *policy_path;
-	/* NULL when the policy did not load: every login is refused. */
-	struct ipallow_policy *policy;
-	/* Why policy is NULL ("file:line:column: message"), for the
-	   per-login error line. */
-	const char *load_error;
-	/* args "placement_check=warn": log a misplaced chain instead of
-	   refusing to start (tests and migrations only). */
-	bool placement_warn_only;
-};
 
 /* Dovecot's native passdb field has been seen in this process. */
 static bool native_allow_nets_warned = FALSE;
@@ -124,7 +108,7 @@ passdb_ipallow_decide(struct auth_request *request,
 
 	i_zero(ctx);
 	ctx->user = request->fields.user;
-	ctx->service = request->fields.service;
+	ctx->service = ipallow_request_service(request);
 	ctx->field = passdb_ipallow_field(module);
 	ip_ok = ipallow_addr_from_dovecot(&request->fields.remote_ip,
 					   &ctx->client_ip);
@@ -144,7 +128,7 @@ passdb_ipallow_decide(struct auth_request *request,
 		return ": unknown address family";
 
 	i_zero(&req);
-	req.service = request->fields.service;
+	req.service = ipallow_request_service(request);
 	req.list_text = passdb_ipallow_list_text(request, ctx->field);
 	req.client_ip = ctx->client_ip;
 	(void)ipallow_decide(module->policy, &req, dec_r);
@@ -251,7 +235,7 @@ passdb_ipallow_result(struct auth_request *request, enum ipallow_outcome outcome
 	i_unreached();
 }
 
-static void
+void
 passdb_ipallow_verify_plain(struct auth_request *request,
 			    const char *password ATTR_UNUSED,
 			    verify_plain_callback_t *callback)
@@ -263,7 +247,7 @@ passdb_ipallow_verify_plain(struct auth_request *request,
 	callback(result, request);
 }
 
-static void
+void
 passdb_ipallow_lookup_credentials(struct auth_request *request,
 				  lookup_credentials_callback_t *callback)
 {
@@ -276,279 +260,25 @@ passdb_ipallow_lookup_credentials(struct auth_request *request,
 	passdb_handle_credentials(result, NULL, NULL, callback, request);
 }
 
-/*
- * Placement check (SPEC §6): a chain in which a login could succeed
- * without passing through this passdb is a configuration error.
- */
-
-static const char *passdb_ipallow_db_name(const struct auth_passdb *passdb)
-{
-	const char *name = passdb->set->name;
-
-	return t_strdup_printf("passdb %s", name[0] != '\0' ? name :
-			       passdb->set->driver);
-}
-
-static const char *passdb_ipallow_rule_name(enum auth_db_rule rule)
-{
-	switch (rule) {
-	case AUTH_DB_RULE_RETURN:
-		return "return";
-	case AUTH_DB_RULE_RETURN_OK:
-		return "return-ok";
-	case AUTH_DB_RULE_RETURN_FAIL:
-		return "return-fail";
-	case AUTH_DB_RULE_CONTINUE:
-		return "continue";
-	case AUTH_DB_RULE_CONTINUE_OK:
-		return "continue-ok";
-	case AUTH_DB_RULE_CONTINUE_FAIL:
-		return "continue-fail";
-	}
-	i_unreached();
-}
-
-static bool passdb_ipallow_is_ours(const struct auth_passdb *passdb)
-{
-	return strcmp(passdb->passdb->iface.name, IPALLOW_DRIVER_NAME) == 0;
-}
-
-/* Checks the passdbs from first up to (not including) stop: none may end
-   the chain with a success. *may_succeed tracks whether passdb_success
-   can be TRUE at this point (some rule said -ok). Returns NULL or the
-   problem. */
-static const char *
-passdb_ipallow_check_before(const struct auth_passdb *first,
-			    const struct auth_passdb *stop, bool master,
-			    bool *may_succeed, bool *have_continue_ok)
-{
-	static const char *const outcome_names[] = {
-		"result_success", "result_failure", "result_internalfail"
-	};
-	const struct auth_passdb *passdb;
-	enum auth_db_rule rules[3];
-	unsigned int i;
-
-	for (passdb = first; passdb != stop; passdb = passdb->next) {
-		rules[0] = passdb->result_success;
-		rules[1] = passdb->result_failure;
-		rules[2] = passdb->result_internalfail;
-		if (master && rules[0] != AUTH_DB_RULE_CONTINUE &&
-		    rules[0] != AUTH_DB_RULE_CONTINUE_OK &&
-		    rules[0] != AUTH_DB_RULE_CONTINUE_FAIL) {
-			return t_strdup_printf(
-				"master %s has result_success = %s, so a "
-				"master login ends there without reaching "
-				"ipallow; set pass = yes (or result_success "
-				"= continue) on it",
-				passdb_ipallow_db_name(passdb),
-				passdb_ipallow_rule_name(rules[0]));
-		}
-		for (i = 0; i < N_ELEMENTS(rules); i++) {
-			if (passdb->set->deny && i != 1) {
-				/* A deny passdb ends the chain (failing)
-				   unless the user is unknown there: only
-				   its result_failure is ever applied. */
-				continue;
-			}
-			if (rules[i] == AUTH_DB_RULE_RETURN_OK ||
-			    (rules[i] == AUTH_DB_RULE_RETURN &&
-			     (*may_succeed || i == 0))) {
-				return t_strdup_printf(
-					"%s%s has %s = %s, so a login can "
-					"succeed there without reaching "
-					"ipallow; use %s",
-					master ? "master " : "",
-					passdb_ipallow_db_name(passdb),
-					outcome_names[i],
-					passdb_ipallow_rule_name(rules[i]),
-					i == 0 ? "result_success = continue-ok" :
-					"return-fail or continue");
-			}
-		}
-		for (i = 0; i < N_ELEMENTS(rules); i++) {
-			if (passdb->set->deny && i != 1)
-				continue;
-			if (rules[i] == AUTH_DB_RULE_CONTINUE_OK ||
-			    rules[i] == AUTH_DB_RULE_RETURN_OK)
-				*may_succeed = TRUE;
-		}
-		if (rules[0] == AUTH_DB_RULE_CONTINUE_OK && !passdb->set->deny)
-			*have_continue_ok = TRUE;
-	}
-	return NULL;
-}
-
-static bool passdb_ipallow_chain_has_us(const struct auth *auth)
-{
-	const struct auth_passdb *passdb;
-
-	for (passdb = auth->passdbs; passdb != NULL; passdb = passdb->next) {
-		if (passdb_ipallow_is_ours(passdb))
-			return TRUE;
-	}
-	return FALSE;
-}
-
-/* Returns NULL if the chain of one protocol is safe, else the problem. */
-static const char *passdb_ipallow_check_chain(const struct auth *auth)
-{
-	const struct auth_passdb *passdb, *ours = NULL, *last = NULL;
-	const char *error;
-	bool may_succeed = FALSE, have_continue_ok = FALSE;
-
-	for (passdb = auth->masterdbs; passdb != NULL; passdb = passdb->next) {
-		if (passdb_ipallow_is_ours(passdb)) {
-			return "the ipallow passdb cannot be a master passdb "
-				"(remove master = yes)";
-		}
-	}
-	for (passdb = auth->passdbs; passdb != NULL; passdb = passdb->next) {
-		if (passdb_ipallow_is_ours(passdb) && ours == NULL)
-			ours = passdb;
-		last = passdb;
-	}
-	if (ours == NULL)
-		return NULL;
-
-	if (ours != last) {
-		return t_strdup_printf("the ipallow passdb must be the last "
-			"passdb, but %s comes after it",
-			passdb_ipallow_db_name(ours->next));
-	}
-	if (ours == auth->passdbs) {
-		return "the ipallow passdb needs a passdb before it that "
-			"verifies the password (with result_success = "
-			"continue-ok)";
-	}
-	if (ours->skip != AUTH_PASSDB_SKIP_UNAUTHENTICATED)
-		return "the ipallow passdb needs skip = unauthenticated";
-	if (ours->set->deny)
-		return "the ipallow passdb cannot have deny = yes";
-	if (ours->set->mechanisms[0] != '\0' ||
-	    ours->set->username_filter[0] != '\0') {
-		return "the ipallow passdb cannot have mechanisms or "
-			"username_filter: logins it skips would go unchecked";
-	}
-	if (ours->result_failure == AUTH_DB_RULE_RETURN_OK ||
-	    ours->result_failure == AUTH_DB_RULE_CONTINUE_OK) {
-		return t_strdup_printf("the ipallow passdb has result_failure "
-			"= %s; remove it (the default is fine)",
-			passdb_ipallow_rule_name(ours->result_failure));
-	}
-	if (ours->result_internalfail != AUTH_DB_RULE_RETURN_FAIL &&
-	    ours->result_internalfail != AUTH_DB_RULE_CONTINUE_FAIL) {
-		return t_strdup_printf("the ipallow passdb has "
-			"result_internalfail = %s, which turns a failure of "
-			"the check into the earlier passdb's success; set "
-			"result_internalfail = return-fail",
-			passdb_ipallow_rule_name(ours->result_internalfail));
-	}
-
-	/* A master login that passes the master passdbs goes on with the
-	   first normal passdb, carrying whatever they decided. */
-	error = passdb_ipallow_check_before(auth->masterdbs, NULL, TRUE,
-					    &may_succeed, &have_continue_ok);
-	if (error != NULL)
-		return error;
-	have_continue_ok = FALSE;
-	error = passdb_ipallow_check_before(auth->passdbs, ours, FALSE,
-					    &may_succeed, &have_continue_ok);
-	if (error != NULL)
-		return error;
-	if (!have_continue_ok) {
-		return "no passdb before the ipallow passdb has "
-			"result_success = continue-ok, so no login could "
-			"succeed; set it on the passdb that verifies the "
-			"password";
-	}
-	return NULL;
-}
-
-/* Mechanisms that log users in without running the passdb chain. Returns
-   NULL or the problem; warns about ANONYMOUS, which is meant that way. */
-static const char *passdb_ipallow_check_mechs(const struct auth *auth)
-{
-	static bool anonymous_warned = FALSE;
-	const struct mech_module_list *list;
-	const char *name;
-
-	for (list = auth->reg->modules; list != NULL; list = list->next) {
-		name = list->module.mech_name;
-		if (strcasecmp(name, "NTLM") == 0 ||
-		    (strcasecmp(name, "GSS-SPNEGO") == 0 &&
-		     auth->set->use_winbind)) {
-			return t_strdup_printf("auth_mechanisms includes %s, "
-				"which Dovecot authenticates through winbind "
-				"without any passdb, so ipallow would never see "
-				"those logins; remove it", name);
-		}
-		if (strcasecmp(name, "ANONYMOUS") == 0 && !anonymous_warned) {
-			anonymous_warned = TRUE;
-			i_warning(IPALLOW_LOG_PREFIX"auth_mechanisms includes "
-				  "ANONYMOUS: anonymous logins do not run the "
-				  "passdb chain and are not checked");
-		}
-	}
-	return NULL;
-}
-
-static void passdb_ipallow_check_placement(struct ipallow_passdb_module *module)
-{
-	struct auth *auth;
-	const char *error;
-
-	array_foreach_elem(&auths, auth) {
-		error = passdb_ipallow_check_chain(auth);
-		if (error == NULL && passdb_ipallow_chain_has_us(auth))
-			error = passdb_ipallow_check_mechs(auth);
-		if (error == NULL)
-			continue;
-		error = t_strdup_printf(IPALLOW_LOG_PREFIX
-			"misplaced in the passdb chain%s%s: %s (see %s)",
-			auth->service == NULL ? "" : " of protocol ",
-			auth->service == NULL ? "" : auth->service,
-			error, IPALLOW_SNIPPET);
-		if (!module->placement_warn_only)
-			i_fatal("%s", error);
-		i_error("%s; ignored because of placement_check=warn", error);
-	}
-}
-
-static struct passdb_module *
-passdb_ipallow_preinit(pool_t pool, const char *args)
+struct ipallow_passdb_module *
+passdb_ipallow_module_create(pool_t pool, const char *policy_path,
+			     bool placement_warn_only)
 {
 	struct ipallow_passdb_module *module;
-	const char *const *argv;
 	char *error = NULL;
 
 	module = p_new(pool, struct ipallow_passdb_module, 1);
 	/* No caching of our own result: it depends on the client IP. */
 	module->module.default_cache_key = NULL;
 	module->module.blocking = FALSE;
-	module->policy_path = IPALLOW_POLICY_DEFAULT_PATH;
-
-	for (argv = t_strsplit_spaces(args, " "); *argv != NULL; argv++) {
-		if (strcmp(*argv, "placement_check=warn") == 0)
-			module->placement_warn_only = TRUE;
-		else if (strcmp(*argv, "placement_check=fatal") == 0)
-			module->placement_warn_only = FALSE;
-		else if (**argv == '/')
-			module->policy_path = p_strdup(pool, *argv);
-		else {
-			i_fatal("passdb "IPALLOW_DRIVER_NAME": unknown argument "
-				"'%s' (args: [policy file path] "
-				"[placement_check=warn])", *argv);
-		}
-	}
+	module->policy_path = p_strdup(pool, policy_path);
+	module->placement_warn_only = placement_warn_only;
 
 	if (worker) {
 		/* Auth workers only run blocking passdbs; ours runs in the
 		   main auth process. */
-		return &module->module;
+		return module;
 	}
-	/* preinit runs before the auth process drops root, so the policy
-	   file may be readable by root only. */
 	if (ipallow_policy_load(module->policy_path, &module->policy,
 				&error) < 0) {
 		/* the core's errors start with the file name */
@@ -563,49 +293,21 @@ passdb_ipallow_preinit(pool_t pool, const char *args)
 		i_info(IPALLOW_LOG_PREFIX"policy file %s not found, "
 		       "using built-in defaults", module->policy_path);
 	}
-	return &module->module;
+	return module;
 }
 
-static void passdb_ipallow_init(struct passdb_module *_module)
+void passdb_ipallow_init(struct passdb_module *_module)
 {
 	struct ipallow_passdb_module *module =
 		(struct ipallow_passdb_module *)_module;
 
-	passdb_ipallow_check_placement(module);
+	ipallow_placement_check(module->placement_warn_only);
 }
 
-static void passdb_ipallow_deinit(struct passdb_module *_module)
+void passdb_ipallow_deinit(struct passdb_module *_module)
 {
 	struct ipallow_passdb_module *module =
 		(struct ipallow_passdb_module *)_module;
 
 	ipallow_policy_free(&module->policy);
-}
-
-static struct passdb_module_interface passdb_ipallow = {
-	.name = IPALLOW_DRIVER_NAME,
-
-	.preinit = passdb_ipallow_preinit,
-	.init = passdb_ipallow_init,
-	.deinit = passdb_ipallow_deinit,
-
-	.verify_plain = passdb_ipallow_verify_plain,
-	.lookup_credentials = passdb_ipallow_lookup_credentials,
-};
-
-/* module-dir.c refuses a module built for another Dovecot ABI. */
-extern const char *authdb_ipallow_version;
-const char *authdb_ipallow_version = DOVECOT_ABI_VERSION;
-
-void authdb_ipallow_init(void);
-void authdb_ipallow_deinit(void);
-
-void authdb_ipallow_init(void)
-{
-	passdb_register_module(&passdb_ipallow);
-}
-
-void authdb_ipallow_deinit(void)
-{
-	passdb_unregister_module(&passdb_ipallow);
 }

@@ -25,8 +25,8 @@
 #include "net.h"
 #include "mail-user.h"
 #include "mail-storage-hooks.h"
-#include "mail-storage-service.h"
 #include "ipallow-plugin.h"
+#include "ipallow-mail-compat.h"
 
 #include "ipallow-addr.h"
 #include "ipallow-decide.h"
@@ -35,8 +35,6 @@
 #include "ipallow-policy.h"
 
 #include <sys/socket.h>
-
-#define IPALLOW_POLICY_SETTING "ipallow_policy"
 
 /* Services that deliver or administer mail instead of serving a client
    that logged in. Their sessions are never checked, whatever the policy's
@@ -83,20 +81,6 @@ static bool ipallow_service_is_internal(const char *service)
 		str_array_find(ipallow_internal_services, service);
 }
 
-/* The service as the auth process saw it in the userdb lookup ("sieve"
-   for ManageSieve, as at login time), else the process's service name. */
-static const char *ipallow_session_service(struct mail_user *user)
-{
-	const struct mail_storage_service_input *input;
-
-	if (user->_service_user != NULL) {
-		input = mail_storage_service_user_get_input(user->_service_user);
-		if (input->service != NULL && input->service[0] != '\0')
-			return input->service;
-	}
-	return user->service;
-}
-
 /* The value of field in the userdb reply: NULL when absent, "" when the
    userdb returned the bare key (an empty value). */
 static const char *
@@ -118,7 +102,8 @@ ipallow_userdb_field(const struct mail_user *user, const char *field)
 	return NULL;
 }
 
-static struct ipallow_loaded_policy *ipallow_policy_get(const char *path)
+static struct ipallow_loaded_policy *
+ipallow_mail_policy_get(const char *path)
 {
 	struct ipallow_loaded_policy *lp;
 	char *error = NULL;
@@ -146,7 +131,7 @@ static struct ipallow_loaded_policy *ipallow_policy_get(const char *path)
 	return lp;
 }
 
-static void ipallow_policies_free(void)
+static void ipallow_mail_policies_free(void)
 {
 	struct ipallow_loaded_policy *lp, *next;
 
@@ -163,10 +148,12 @@ static void ipallow_policies_free(void)
 
 /* Logs the decision and emits ipallow_check_finished, with the same
    lines and levels as the passdb: deny and report at info, an invalid
-   list as a warning, the rest at debug (mail_debug). */
+   list as a warning, the rest at debug (mail_debug). policy NULL:
+   load_error says why there is none. */
 static void
 ipallow_session_log(struct mail_user *user,
-		    const struct ipallow_loaded_policy *lp,
+		    const struct ipallow_policy *policy,
+		    const char *load_error,
 		    const struct ipallow_log_ctx *ctx,
 		    const struct ipallow_decision *dec, const char *suffix)
 {
@@ -175,9 +162,7 @@ ipallow_session_log(struct mail_user *user,
 	event = event_create(user->event);
 	if (user->conn.local_ip != NULL && user->conn.local_ip->family != 0)
 		event_add_str(event, "local_ip", net_ip2addr(user->conn.local_ip));
-	/* lp->error starts with the file name */
-	ipallow_dovecot_log(event, lp == NULL ? NULL : lp->policy,
-			    lp == NULL ? NULL : lp->error, ctx, dec, suffix);
+	ipallow_dovecot_log(event, policy, load_error, ctx, dec, suffix);
 	event_unref(&event);
 }
 
@@ -186,15 +171,16 @@ ipallow_session_log(struct mail_user *user,
 static bool
 ipallow_session_check(struct mail_user *user, struct ipallow_decision *dec)
 {
-	const struct ipallow_loaded_policy *lp = NULL;
+	const struct ipallow_loaded_policy *lp;
+	struct ipallow_policy *policy = NULL;
 	struct ipallow_request req;
 	struct ipallow_log_ctx ctx;
-	const char *path, *suffix = "";
+	const char *path, *load_error = NULL, *suffix = "";
 	bool ip_ok;
 
 	i_zero(&ctx);
 	ctx.user = user->username;
-	ctx.service = ipallow_session_service(user);
+	ctx.service = ipallow_mail_session_service(user);
 	ctx.field = IPALLOW_DEFAULT_FIELD;
 	/* The mail process knows only the address the login process
 	   accepted (forwarded ones included), not the TCP peer. */
@@ -213,21 +199,24 @@ ipallow_session_check(struct mail_user *user, struct ipallow_decision *dec)
 		dec->rule = IPALLOW_RULE_EXEMPT_SERVICE;
 	} else if (!ip_ok) {
 		suffix = ": unknown address family";
+	} else if (ipallow_mail_policy_path(user, &path, &load_error) < 0) {
+		/* no policy to decide with: denied as not loaded */
+		dec->rule = IPALLOW_RULE_NO_POLICY;
 	} else {
-		path = mail_user_plugin_getenv(user, IPALLOW_POLICY_SETTING);
-		if (path == NULL || path[0] == '\0')
-			path = IPALLOW_POLICY_DEFAULT_PATH;
-		lp = ipallow_policy_get(path);
-		if (lp->policy != NULL)
-			ctx.field = lp->policy->field;
+		lp = ipallow_mail_policy_get(path);
+		policy = lp->policy;
+		/* lp->error starts with the file name */
+		load_error = lp->error;
+		if (policy != NULL)
+			ctx.field = policy->field;
 
 		i_zero(&req);
 		req.service = ctx.service;
 		req.list_text = ipallow_userdb_field(user, ctx.field);
 		req.client_ip = ctx.client_ip;
-		(void)ipallow_decide(lp->policy, &req, dec);
+		(void)ipallow_decide(policy, &req, dec);
 	}
-	ipallow_session_log(user, lp, &ctx, dec, suffix);
+	ipallow_session_log(user, policy, load_error, &ctx, dec, suffix);
 	return dec->result != IPALLOW_RESULT_DENY;
 }
 
@@ -271,5 +260,5 @@ void ipallow_plugin_init(struct module *module)
 void ipallow_plugin_deinit(void)
 {
 	mail_storage_hooks_remove(&ipallow_mail_storage_hooks);
-	ipallow_policies_free();
+	ipallow_mail_policies_free();
 }

@@ -1,0 +1,51 @@
+#ifndef IPALLOW_AUTH_COMPAT_H
+#define IPALLOW_AUTH_COMPAT_H
+
+/* Dovecot 2.3: the names the shared passdb code needs. */
+
+#include "auth.h"
+#include "auth-settings.h"
+
+/* The service the login is for: imap, pop3, submission, sieve, smtp... */
+static inline const char *
+ipallow_request_service(const struct auth_request *request)
+{
+	return request->fields.service;
+}
+
+/* The protocol a chain belongs to; NULL for the default chain. */
+static inline const char *ipallow_auth_protocol(const struct auth *auth)
+{
+	return auth->service;
+}
+
+static inline bool ipallow_auth_uses_winbind(const struct auth *auth)
+{
+	return auth->set->use_winbind;
+}
+
+static inline const char *
+ipallow_passdb_name(const struct auth_passdb *passdb)
+{
+	return passdb->set->name[0] != '\0' ? passdb->set->name :
+		passdb->set->driver;
+}
+
+/* mechanisms or username_filter: logins the passdb skips. */
+static inline bool
+ipallow_passdb_has_filters(const struct auth_passdb *passdb)
+{
+	return passdb->set->mechanisms[0] != '\0' ||
+		passdb->set->username_filter[0] != '\0';
+}
+
+/* Dovecot 2.3 builds every chain from the global passdb list, so a chain
+   cannot lose an ipallow passdb that another keeps; the guard module
+   (ipallow-guard.c) covers the one way it can be dropped everywhere. */
+static inline const char *
+ipallow_auth_check_configured(const struct auth *auth ATTR_UNUSED)
+{
+	return NULL;
+}
+
+#endif

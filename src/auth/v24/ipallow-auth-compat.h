@@ -1,0 +1,48 @@
+#ifndef IPALLOW_AUTH_COMPAT_H
+#define IPALLOW_AUTH_COMPAT_H
+
+/* Dovecot 2.4: the names the shared passdb code needs. */
+
+#include "auth.h"
+#include "auth-settings.h"
+
+/* The protocol the login is for: imap, pop3, submission, sieve, smtp...
+   (2.3's "service"). */
+static inline const char *
+ipallow_request_service(const struct auth_request *request)
+{
+	return request->fields.protocol;
+}
+
+/* The protocol a chain belongs to; NULL for the default chain. */
+static inline const char *ipallow_auth_protocol(const struct auth *auth)
+{
+	return auth->protocol;
+}
+
+static inline bool ipallow_auth_uses_winbind(const struct auth *auth)
+{
+	return auth->protocol_set->use_winbind;
+}
+
+static inline const char *
+ipallow_passdb_name(const struct auth_passdb *passdb)
+{
+	return passdb->name;
+}
+
+/* mechanisms_filter or username_filter: logins the passdb skips. */
+static inline bool
+ipallow_passdb_has_filters(const struct auth_passdb *passdb)
+{
+	return passdb->mechanisms_filter != NULL ||
+		passdb->username_filter != NULL;
+}
+
+/* Dovecot 2.4 builds one chain per protocol from that protocol's
+   settings, and drops (silently) a skip = unauthenticated passdb that
+   would come first in it. An ipallow passdb configured for this protocol
+   but missing from its chain would check nothing. (passdb-ipallow-v24.c) */
+const char *ipallow_auth_check_configured(const struct auth *auth);
+
+#endif

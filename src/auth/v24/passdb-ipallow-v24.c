@@ -1,0 +1,95 @@
+/* dovecot-ipallow: the passdb driver's Dovecot 2.4 entry points.
+
+     passdb ipallow {                 # driver defaults to the name
+       skip = unauthenticated
+       result_internalfail = return-fail
+     }
+     ipallow_policy = /etc/dovecot/ipallow.yaml   # the default
+
+   ipallow_policy is a setting of the settings module (src/settings), read
+   through the passdb's event, so it may also be set inside
+   passdb ipallow { } or protocol { } filters. Everything else is in
+   passdb-ipallow.c. */
+
+#include "auth-common.h"
+#include "array.h"
+#include "settings.h"
+#include "passdb.h"
+#include "passdb-ipallow.h"
+#include "ipallow-auth-compat.h"
+#include "ipallow-settings.h"
+
+static int
+passdb_ipallow_preinit(pool_t pool, struct event *event,
+		       struct passdb_module **module_r, const char **error_r)
+{
+	const struct ipallow_settings *set;
+	struct ipallow_passdb_module *module;
+
+	if (settings_get(event, &ipallow_setting_parser_info, 0,
+			 &set, error_r) < 0)
+		return -1;
+	module = passdb_ipallow_module_create(pool, set->ipallow_policy,
+		strcmp(set->ipallow_placement_check, "warn") == 0);
+	settings_free(set);
+	*module_r = &module->module;
+	return 0;
+}
+
+const char *ipallow_auth_check_configured(const struct auth *auth)
+{
+	const struct auth_passdb_settings *set;
+	const struct auth_passdb *passdb;
+
+	if (!array_is_created(&auth->protocol_set->parsed_passdbs))
+		return NULL;
+	array_foreach_elem(&auth->protocol_set->parsed_passdbs, set) {
+		if (strcmp(set->driver, IPALLOW_DRIVER_NAME) != 0)
+			continue;
+		if (set->master) {
+			return "the ipallow passdb cannot be a master passdb "
+				"(remove master = yes)";
+		}
+		for (passdb = auth->passdbs; passdb != NULL;
+		     passdb = passdb->next) {
+			if (strcmp(passdb->name, set->name) == 0)
+				break;
+		}
+		if (passdb == NULL) {
+			return t_strdup_printf("passdb %s comes before any "
+				"passdb that verifies passwords, where Dovecot "
+				"ignores it (skip = unauthenticated), so no login "
+				"would be checked; define it after the passdb "
+				"that verifies passwords", set->name);
+		}
+	}
+	return NULL;
+}
+
+static struct passdb_module_interface passdb_ipallow = {
+	.name = IPALLOW_DRIVER_NAME,
+
+	.preinit = passdb_ipallow_preinit,
+	.init = passdb_ipallow_init,
+	.deinit = passdb_ipallow_deinit,
+
+	.verify_plain = passdb_ipallow_verify_plain,
+	.lookup_credentials = passdb_ipallow_lookup_credentials,
+};
+
+/* module-dir.c refuses a module built for another Dovecot ABI. */
+extern const char *authdb_ipallow_version;
+const char *authdb_ipallow_version = DOVECOT_ABI_VERSION;
+
+void authdb_ipallow_init(void);
+void authdb_ipallow_deinit(void);
+
+void authdb_ipallow_init(void)
+{
+	passdb_register_module(&passdb_ipallow);
+}
+
+void authdb_ipallow_deinit(void)
+{
+	passdb_unregister_module(&passdb_ipallow);
+}
