@@ -37,6 +37,8 @@ import tempfile
 import time
 import traceback
 
+import dovecot24
+
 DOVECOT = os.environ.get("DOVECOT", "/usr/sbin/dovecot")
 DOVEADM = os.environ.get("DOVEADM", "/usr/bin/doveadm")
 LOOPBACK = "127.0.0.1"
@@ -47,6 +49,21 @@ VERBOSE = os.environ.get("IT_VERBOSE", "") not in ("", "0")
 # the auth workers) through a wrapper, e.g. under ASan or valgrind
 # (tests/integration/memcheck.sh); vsz_limit is lifted for them.
 AUTH_EXECUTABLE = os.environ.get("IT_AUTH_EXECUTABLE", "")
+REPO_CONFD = os.path.realpath(os.path.join(os.path.dirname(__file__),
+                                           "..", "..", "conf.d"))
+
+
+def dovecot_api():
+    """"2.3" or "2.4": the Dovecot the suite runs against. Scenarios are
+    written in 2.3's configuration syntax; on 2.4, dovecot24.py translates
+    each generated configuration."""
+    out = subprocess.run([DOVECOT, "--version"], capture_output=True,
+                         text=True).stdout
+    m = re.match(r"(\d+\.\d+)\.", out)
+    return m.group(1) if m else "unknown"
+
+
+DOVECOT_API = dovecot_api() if os.path.exists(DOVECOT) else "none"
 
 
 # --------------------------------------------------------------------------
@@ -364,10 +381,13 @@ class Dovecot:
                    if self.sieve else "",
                    auth_conf=self.subst(auth_conf),
                    extra_conf=self.subst(extra_conf))
+        text = BASE_CONF.format(**fmt)
+        if AUTH_EXECUTABLE:
+            text += AUTH_WRAPPER_CONF.format(exe=AUTH_EXECUTABLE)
+        if DOVECOT_API == "2.4":
+            text = dovecot24.translate(text, REPO_CONFD)
         with open(self.conf_path, "w") as f:
-            f.write(BASE_CONF.format(**fmt))
-            if AUTH_EXECUTABLE:
-                f.write(AUTH_WRAPPER_CONF.format(exe=AUTH_EXECUTABLE))
+            f.write(text)
 
     def subst(self, text):
         return text.replace("{dir}", self.dir)
@@ -564,6 +584,13 @@ class ImapClient(LineClient):
                             '"x-originating-port" "%d" '
                             '"x-connected-ip" "127.0.0.1" '
                             '"x-connected-port" "143")' % (ip, port))[1]
+
+    @staticmethod
+    def id_accepted(reply):
+        """The tagged reply to forward_ip(): 2.3 says "OK ID completed.",
+        2.4 "OK Trusted ID completed." when the forwarding was accepted
+        from a trusted network."""
+        return re.search(r" OK (Trusted )?ID completed\.$", reply) is not None
 
     def login(self, user, password, tag="b"):
         return self.command('LOGIN "%s" "%s"' % (user, password), tag)[1]

@@ -202,7 +202,7 @@ def imap_login(dc, user, password, ip=None, mech="LOGIN", proxy_from=None):
     with dc.imap(proxy_from=proxy_from) as c:
         if ip is not None:
             r = c.forward_ip(ip)
-            if not r.endswith("OK ID completed."):
+            if not c.id_accepted(r):
                 return "ID failed: " + r
         if mech == "LOGIN":
             reply = c.login(user, password)

@@ -179,7 +179,7 @@ def imap_session(dc, user, ip=None, proxy_from=None):
     with dc.imap(proxy_from=proxy_from) as c:
         if ip is not None:
             r = c.forward_ip(ip)
-            if not r.endswith("OK ID completed."):
+            if not c.id_accepted(r):
                 return ["ID failed: " + r]
         c.send('b LOGIN "%s" "%s"' % (user, PASSWORD))
         first = c.readline()

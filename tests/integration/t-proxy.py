@@ -144,7 +144,7 @@ def imap_login(port, user, password, source=None, header=None,
     with Imap(connect_from(port, source, header)) as c:
         if forward is not None:
             r = c.forward_ip(forward)
-            if not r.endswith("OK ID completed."):
+            if not c.id_accepted(r):
                 return "ID failed: " + r
         reply = c.login(user, password)
         if " OK " in reply:

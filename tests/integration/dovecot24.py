@@ -1,0 +1,276 @@
+"""Dovecot 2.3 configuration, as the scenarios write it, in Dovecot 2.4's
+syntax: one source of truth for every scenario on both versions.
+
+Only what the integration suite uses is translated; anything else raises
+Untranslatable, so a scenario that needs a construct this file does not
+know fails loudly instead of running against a different configuration.
+The rules follow Dovecot 2.4's upgrade notes and were checked with
+doveconf 2.4.1:
+
+  2.3                                   2.4
+  disable_plaintext_auth = no           auth_allow_cleartext = yes
+  mail_location = maildir:~/Maildir     mail_driver = maildir
+                                        mail_path = ~/Maildir
+  %u in mail_home and SQL queries       %{user}
+  inet_listener { address = A }         inet_listener { listen = A }
+  vsz_limit = 0                         vsz_limit = unlimited
+  passdb { driver = D  args = ... }     passdb NAME { driver = D  <typed settings> }
+    passwd-file args: scheme=S PATH       default_password_scheme = S
+                                          passwd_file_path = PATH
+    sql args: FILE (dovecot-sql.conf.ext) sql_driver, sqlite_path (global),
+                                          query / iterate_query in the block
+    ipallow args: PATH placement_check=M  ipallow_policy = PATH
+                                          ipallow_placement_check = M
+    pass = yes (master passdb)            result_success = continue
+    mechanisms = M                        mechanisms_filter = M
+  plugin { ipallow_policy = P }         ipallow_policy = P
+  plugin { sieve = file:D;active=F }    sieve_script personal { ... }
+  mail_plugins = $mail_plugins X        mail_plugins { X = yes }
+  metric { group_by = a b }             metric { group_by a { } group_by b { } }
+  !include <repo>/conf.d/F              !include <repo>/conf.d/2.4/F
+"""
+
+import os
+import re
+
+HEADER = ("dovecot_config_version = 2.4.1\n"
+          "dovecot_storage_version = 2.4.1\n")
+
+
+class Untranslatable(ValueError):
+    pass
+
+
+def _vars(text):
+    """2.3 %-variables used by the suite, as 2.4 %{...} ones."""
+    text = text.replace("%{user}", "\0USER\0")
+    text = re.sub(r"%u\b|%u(?=\W|$)", "%{user}", text)
+    text = text.replace("%n", "%{user|username}")
+    text = text.replace("%d", "%{user|domain}")
+    return text.replace("\0USER\0", "%{user}")
+
+
+def _kv(line):
+    key, sep, value = line.partition("=")
+    if not sep:
+        raise Untranslatable("not a setting: %r" % line)
+    return key.strip(), value.strip()
+
+
+def _read_sql_conf(path):
+    """{key: value} of a dovecot-sql.conf.ext (backslash continuations)."""
+    with open(path) as f:
+        text = f.read().replace("\\\n", " ")
+    conf = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            k, v = _kv(line)
+            conf[k] = re.sub(r"\s+", " ", v)
+    return conf
+
+
+class _Translator:
+    def __init__(self, repo_confd):
+        self.repo_confd = repo_confd
+        self.out = []
+        self.globals = []       # settings that must come before the blocks
+        self.names = {}
+        self.sql_seen = set()
+
+    def name_for(self, kind, wanted):
+        key = (kind, wanted)
+        n = self.names.get(key, 0) + 1
+        self.names[key] = n
+        return wanted if n == 1 else "%s%d" % (wanted, n)
+
+    # -- blocks --------------------------------------------------------
+
+    def sql(self, path):
+        conf = _read_sql_conf(path)
+        if path not in self.sql_seen:
+            self.sql_seen.add(path)
+            if conf.get("driver") != "sqlite":
+                raise Untranslatable("sql driver %r" % conf.get("driver"))
+            self.globals.append("sql_driver = sqlite")
+            self.globals.append("sqlite_path = %s" % conf["connect"])
+        return conf
+
+    def db_block(self, kind, body):
+        settings = [_kv(line) for line in body]
+        d = dict(settings)
+        driver = d.get("driver")
+        if driver is None:
+            raise Untranslatable("%s without driver" % kind)
+        name = self.name_for(kind, d.get("name", driver))
+        lines = ["driver = %s" % driver] if name != driver else []
+        for key, value in settings:
+            if key in ("driver", "name"):
+                continue
+            if key == "args":
+                lines += self.db_args(kind, driver, value)
+            elif key == "pass":
+                if value == "yes":
+                    lines.append("result_success = continue")
+            elif key == "mechanisms":
+                lines.append("mechanisms_filter = %s" % value)
+            elif key in ("default_fields", "override_fields"):
+                raise Untranslatable("%s in %s" % (key, kind))
+            else:
+                lines.append("%s = %s" % (key, _vars(value)))
+        self.out.append("%s %s {" % (kind, name))
+        self.out += ["  " + line for line in lines]
+        self.out.append("}")
+
+    def db_args(self, kind, driver, args):
+        words = args.split()
+        if driver == "passwd-file":
+            lines = []
+            for w in words:
+                if w.startswith("scheme="):
+                    lines.append("default_password_scheme = %s" % w[7:])
+                elif w.startswith("username_format="):
+                    if w[16:] not in ("%u", "%{user}"):
+                        raise Untranslatable(w)
+                elif w.startswith("/"):
+                    lines.append("passwd_file_path = %s" % w)
+                else:
+                    raise Untranslatable("passwd-file arg %r" % w)
+            return lines
+        if driver == "sql":
+            conf = self.sql(args)
+            if kind == "passdb":
+                lines = ["query = %s" % _vars(conf["password_query"])]
+                if "default_pass_scheme" in conf:
+                    lines.append("default_password_scheme = %s" %
+                                 conf["default_pass_scheme"])
+                return lines
+            lines = ["query = %s" % _vars(conf["user_query"])]
+            if "iterate_query" in conf:
+                lines.append("iterate_query = %s" %
+                             _vars(conf["iterate_query"]))
+            return lines
+        if driver == "ipallow":
+            lines = []
+            for w in words:
+                if w.startswith("/"):
+                    lines.append("ipallow_policy = %s" % w)
+                elif w.startswith("placement_check="):
+                    lines.append("ipallow_placement_check = %s" % w[16:])
+                else:
+                    # kept as is: the scenario tests a bad argument
+                    raise Untranslatable("ipallow arg %r" % w)
+            return lines
+        if driver == "static" and kind == "userdb":
+            return ["fields {"] + ["  %s = %s" % tuple(w.split("=", 1))
+                                   for w in words] + ["}"]
+        raise Untranslatable("%s driver %s with args" % (kind, driver))
+
+    def plugin_block(self, body):
+        for line in body:
+            key, value = _kv(line)
+            if key == "sieve":
+                m = re.match(r"file:([^;]+);active=(.+)$", value)
+                if not m:
+                    raise Untranslatable("sieve = %s" % value)
+                self.out += ["sieve_script personal {", "  driver = file",
+                             "  path = %s" % m.group(1),
+                             "  active_path = %s" % m.group(2), "}"]
+            else:
+                self.out.append("%s = %s" % (key, value))
+
+    def metric_block(self, header, body):
+        self.out.append(header)
+        for line in body:
+            key, value = _kv(line)
+            if key == "group_by":
+                for field in value.split():
+                    self.out += ["  group_by %s {" % field, "  }"]
+            else:
+                self.out.append("  %s = %s" % (key, value))
+        self.out.append("}")
+
+    # -- lines ---------------------------------------------------------
+
+    def setting(self, line, depth):
+        key, value = _kv(line)
+        ind = "  " * depth
+        if key == "disable_plaintext_auth":
+            self.out.append(ind + "auth_allow_cleartext = %s" %
+                            ("yes" if value == "no" else "no"))
+        elif key == "mail_location":
+            m = re.match(r"(\w+):(.*)$", value)
+            if not m:
+                raise Untranslatable(line)
+            self.out += [ind + "mail_driver = %s" % m.group(1),
+                         ind + "mail_path = %s" % m.group(2)]
+        elif key == "mail_home":
+            self.out.append(ind + "mail_home = %s" % _vars(value))
+        elif key == "address" and depth >= 2:
+            self.out.append(ind + "listen = %s" % value)
+        elif key == "vsz_limit" and value == "0":
+            self.out.append(ind + "vsz_limit = unlimited")
+        elif key == "mail_plugins":
+            words = value.split()
+            if words[:1] != ["$mail_plugins"]:
+                raise Untranslatable(line)
+            self.out.append(ind + "mail_plugins {")
+            self.out += [ind + "  %s = yes" % w for w in words[1:]]
+            self.out.append(ind + "}")
+        else:
+            self.out.append(ind + "%s = %s" % (key, value))
+
+    def include(self, line):
+        directive, path = line.split(None, 1)
+        if self.repo_confd and os.path.dirname(
+                os.path.realpath(path)) == self.repo_confd:
+            path = os.path.join(self.repo_confd, "2.4",
+                                os.path.basename(path))
+        self.out.append("%s %s" % (directive, path))
+
+    def run(self, text):
+        lines = text.replace("\\\n", " ").splitlines()
+        depth = 0
+        i = 0
+        while i < len(lines):
+            line = lines[i].strip()
+            i += 1
+            if not line or line.startswith("#"):
+                continue
+            if line.startswith("!include"):
+                self.include(line)
+                continue
+            if line == "}":
+                depth -= 1
+                self.out.append("  " * depth + "}")
+                continue
+            if line.endswith("{"):
+                header = line[:-1].split()
+                if depth == 0 and header in (["passdb"], ["userdb"],
+                                             ["plugin"]) or \
+                        (depth == 0 and header[0] == "metric"):
+                    body = []
+                    while lines[i].strip() != "}":
+                        if lines[i].strip() and \
+                                not lines[i].strip().startswith("#"):
+                            body.append(lines[i].strip())
+                        i += 1
+                    i += 1
+                    if header[0] == "plugin":
+                        self.plugin_block(body)
+                    elif header[0] == "metric":
+                        self.metric_block(line, body)
+                    else:
+                        self.db_block(header[0], body)
+                    continue
+                self.out.append("  " * depth + line)
+                depth += 1
+                continue
+            self.setting(line, depth)
+        return HEADER + "\n".join(self.globals + self.out) + "\n"
+
+
+def translate(text, repo_confd=None):
+    """The 2.4 configuration for a 2.3 one. repo_confd: the project's
+    conf.d directory, whose snippets have 2.4 versions in conf.d/2.4."""
+    return _Translator(repo_confd).run(text)
