@@ -8,7 +8,7 @@ PACKAGES="build-essential autoconf automake libtool pkg-config
  dovecot-managesieved dovecot-sqlite dovecot-lmtpd
  libcidr-dev libyaml-dev check
  python3 sqlite3 clang libclang-rt-14-dev valgrind iproute2 procps
- haproxy curl radicale python3-radicale-dovecot-auth"
+ haproxy curl radicale python3-radicale-dovecot-auth debootstrap"
 
 missing=""
 for p in $PACKAGES; do

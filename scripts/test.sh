@@ -5,9 +5,13 @@
 # Debian package, installs it, and runs the integration suites against a
 # real Dovecot on 127.0.0.1 loading the installed modules, and a subset of
 # them again with the auth process loading the ASan build of the modules.
+# Then the same for Dovecot 2.4: in a Debian 13 root made with debootstrap
+# (scripts/debian13-root.sh), it builds, lintians and installs the Debian
+# 13 package and runs the integration suite against Dovecot 2.4.1 there.
 #
 # Environment: BUILD_DIR (default ./_build), FUZZ_SECONDS (default 60),
-# SKIP_INSTALL_DEPS=1 to skip apt-get.
+# SKIP_INSTALL_DEPS=1 to skip apt-get, DOVECOT_VERSIONS (default "2.3 2.4")
+# to test against one of the two only.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -47,12 +51,37 @@ step "build the Debian package, lintian it and install it"
 # /usr/lib/dovecot/modules and /usr/lib/dovecot/modules/auth, /usr/bin/ipallow.
 "$top/scripts/build-deb.sh"
 
-step "integration tests against a real Dovecot (installed package)"
-IPALLOW=/usr/bin/ipallow "$top/tests/integration/run-all.sh"
+versions=${DOVECOT_VERSIONS:-2.3 2.4}
 
-step "integration scenarios with the auth modules under AddressSanitizer"
-# the ASan build of make check-sanitizers, loaded by the auth process
-MEMCHECK_BUILD=$build/_build-san IPALLOW=/usr/bin/ipallow \
-	"$top/tests/integration/memcheck.sh"
+case " $versions " in *" 2.3 "*)
+	step "integration tests against Dovecot 2.3 (installed package)"
+	IPALLOW=/usr/bin/ipallow "$top/tests/integration/run-all.sh"
+
+	step "integration scenarios with the auth modules under AddressSanitizer"
+	# the ASan build of make check-sanitizers, loaded by the auth process
+	MEMCHECK_BUILD=$build/_build-san IPALLOW=/usr/bin/ipallow \
+		"$top/tests/integration/memcheck.sh"
+	;;
+esac
+
+case " $versions " in *" 2.4 "*)
+	root24="$top/scripts/debian13-root.sh"
+	step "Dovecot 2.4: Debian 13 root"
+	"$root24" ensure
+
+	step "Dovecot 2.4: build, lintian and install the Debian 13 package"
+	# build-deb.sh inside the root (the tree is mounted at /src); the
+	# package lands next to the Debian 12 one, in .../debian13/
+	"$root24" run env DEB_OUT_DIR=/tmp/dovecot-ipallow-deb \
+		/src/scripts/build-deb.sh
+	mkdir -p /tmp/dovecot-ipallow-deb/debian13
+	cp "$("$root24" path)"/tmp/dovecot-ipallow-deb/*.deb \
+		/tmp/dovecot-ipallow-deb/debian13/
+
+	step "integration tests against Dovecot 2.4 (installed Debian 13 package)"
+	"$root24" run env IPALLOW=/usr/bin/ipallow \
+		/src/tests/integration/run-all.sh
+	;;
+esac
 
 step "all tests passed"

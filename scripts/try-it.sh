@@ -6,6 +6,10 @@
 # few sample mailboxes, shows an allowed, an exempt and a denied login
 # with the server's exact replies, and stops what it started.
 #
+#   scripts/try-it.sh                  Dovecot 2.3 (Debian 12, this host)
+#   scripts/try-it.sh --dovecot 2.4    Dovecot 2.4.1 in a Debian 13 root
+#                                      (scripts/debian13-root.sh makes it)
+#
 # Environment: BUILD_DIR (default ./_build), SKIP_INSTALL_DEPS=1 to skip
 # apt-get, SKIP_BUILD=1 to use what is already installed.
 set -eu
@@ -14,10 +18,32 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$top/_build}
 
 if [ "$(id -u)" -ne 0 ]; then
-	echo "try-it: run as root (sudo $0): it installs into Dovecot's" \
-	     "module directory and starts Dovecot" >&2
+	echo "try-it: run as root: it installs into Dovecot's module" \
+	     "directory and starts Dovecot" >&2
 	exit 1
 fi
+
+case "${1:-}" in
+--dovecot)
+	case "${2:-}" in
+	2.3) ;;
+	2.4)
+		# the same demo inside the Debian 13 root, where Dovecot 2.4
+		# runs; its 127.0.0.1 is this host's
+		[ "${SKIP_INSTALL_DEPS:-0}" = 1 ] || "$top/scripts/install-deps.sh"
+		"$top/scripts/debian13-root.sh" ensure
+		[ -x "$top/configure" ] || (cd "$top" && ./autogen.sh >/dev/null)
+		exec "$top/scripts/debian13-root.sh" run env \
+			BUILD_DIR=/var/tmp/dovecot-ipallow-build24 \
+			SKIP_INSTALL_DEPS=1 SKIP_BUILD="${SKIP_BUILD:-0}" \
+			/src/scripts/try-it.sh
+		;;
+	*) echo "try-it: --dovecot 2.3 or --dovecot 2.4" >&2; exit 2 ;;
+	esac
+	;;
+"") ;;
+*) echo "usage: $0 [--dovecot 2.3|2.4]" >&2; exit 2 ;;
+esac
 
 if [ "${SKIP_INSTALL_DEPS:-0}" != 1 ]; then
 	"$top/scripts/install-deps.sh"
@@ -32,8 +58,9 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
 	[ -f Makefile ] || "$top/configure" --with-dovecot=/usr/lib/dovecot >/dev/null
 	make -j"$(nproc 2>/dev/null || echo 2)" >/dev/null
 	# puts libauthdb_ipallow.so into /usr/lib/dovecot/modules/auth (the
-	# directory is compiled into Dovecot 2.3) and the mail plugin into
-	# /usr/lib/dovecot/modules
+	# directory is compiled into Dovecot), the mail plugin into
+	# /usr/lib/dovecot/modules and, for 2.4, the settings module into
+	# /usr/lib/dovecot/modules/settings
 	make install >/dev/null
 fi
 
@@ -43,7 +70,7 @@ import sys
 
 top = sys.argv[1]
 sys.path.insert(0, os.path.join(top, "tests", "integration"))
-from dovecot_it import Dovecot                                # noqa: E402
+from dovecot_it import DOVECOT_API, Dovecot                   # noqa: E402
 
 USERS = """\
 alice:{PLAIN}wonderland::::::userdb_allow_nets=203.0.113.0/24,2001:db8:42::/48
@@ -70,9 +97,17 @@ userdb {
 }
 """
 
-with open(os.path.join(top, "conf.d", "auth-ipallow.conf.ext")) as f:
-    snippet = f.read().replace("/etc/dovecot/ipallow.yaml",
-                               "{dir}/ipallow.yaml")
+# the shipped snippet for this Dovecot, pointed at the demo's policy
+if DOVECOT_API == "2.4":
+    with open(os.path.join(top, "conf.d", "2.4",
+                           "auth-ipallow.conf.ext")) as f:
+        snippet = f.read().replace(
+            "#ipallow_policy = /etc/dovecot/ipallow.yaml",
+            "ipallow_policy = {dir}/ipallow.yaml")
+else:
+    with open(os.path.join(top, "conf.d", "auth-ipallow.conf.ext")) as f:
+        snippet = f.read().replace("/etc/dovecot/ipallow.yaml",
+                                   "{dir}/ipallow.yaml")
 
 # allow and exempt lines are debug-level; show them for the demo
 DEBUG = "log_debug = event=ipallow_check_finished\n"
@@ -80,6 +115,7 @@ dc = Dovecot("try-it", AUTH, extra_conf=DEBUG,
              files={"users.passwd": USERS, "ipallow.yaml": POLICY,
                     "auth-ipallow.conf.ext": snippet})
 print("""
+Dovecot %s.
 Sample mailboxes (users.passwd, policy ipallow.yaml in %s):
   alice  allow_nets = 203.0.113.0/24, 2001:db8:42::/48
   bob    allow_nets = @office          (office: 192.0.2.0/24)
@@ -87,7 +123,7 @@ Sample mailboxes (users.passwd, policy ipallow.yaml in %s):
 
 A webmail front end on 127.0.0.1 (login_trusted_networks) forwards each
 browser's address with IMAP ID; that is the address ipallow checks.
-""" % dc.dir)
+""" % (DOVECOT_API, dc.dir))
 
 
 def show(title, user, password, ip):

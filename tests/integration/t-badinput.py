@@ -25,7 +25,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dovecot_it import Suite                                  # noqa: E402
+from dovecot_it import DOVECOT_API, Suite                     # noqa: E402
 from auth_pipeline import (                                   # noqa: E402
     auth_many, auth_pids, reload_dovecot)
 from ipallow_fixtures import (                                # noqa: E402
@@ -215,7 +215,9 @@ def run_list_cases(suite, dc, policy, cases, addr):
         for expect in row[2:]:
             if expect.startswith("rule:"):
                 expect = deny_line(name, ip, expect[5:])
-            found = dc.log.wait(r"ipallow\(%s,%s[,)].*%s" % (
+            # 2.3 prefixes the passdb's lines with "ipallow(user,ip,...)",
+            # 2.4 with "auth(user,ip,...)"
+            found = dc.log.wait(r"(?:ipallow|auth)\(%s,%s[,)].*%s" % (
                 re.escape(name), re.escape(ip), re.escape(expect)), mark)
             suite.ok(what + ": log %r" % expect[:70], found,
                      "log since mark:\n" + dc.log.read(mark)[-2000:])
@@ -225,9 +227,54 @@ def run_list_cases(suite, dc, policy, cases, addr):
                          re.escape(name), re.escape(ip)), mark) is None)
 
 
+# Dovecot 2.4.1 expands %variables in passwd-file extra fields with a
+# parser that panics on a value over 64 KiB (pool_alloconly_realloc:
+# assertion failed), before any passdb sees the list: such lists cannot be
+# given to ipallow through passwd-file on 2.4. over_64k_on_24() pins what
+# then happens; the list cases below leave them out there.
+OVER_64K = ("long_100kib", "many_100k")
+
+
+def for_this_dovecot(cases):
+    if DOVECOT_API != "2.4":
+        return cases
+    print("# Dovecot 2.4: %s run in over_64k_on_24() instead (passwd-file "
+          "values over 64 KiB crash Dovecot's own expansion)" %
+          ", ".join(OVER_64K))
+    return [c for c in cases if c[0] not in OVER_64K]
+
+
+def over_64k_on_24(suite):
+    """Dovecot 2.4: a passwd-file list over 64 KiB kills the auth
+    process in Dovecot's variable expansion; the login fails (never OK)
+    and no later login of that user succeeds either."""
+    addr = Addr()
+    users = dict(USERS)
+    users["long_100kib"] = (LONG_TEXT, None)
+    dc = ipallow_dovecot("badinput-over64k", policy=SETS_POLICY,
+                         users=users)
+    with dc:
+        for attempt in (1, 2):
+            try:
+                reply = auth_many(dc.auth_socket_path, [
+                    ("long_100kib", PASSWORD, "smtp",
+                     {"rip": addr.inside()})], timeout=15)[0]
+            except (OSError, EOFError, IndexError) as e:
+                # the auth process died with the connection open
+                reply = "<%s>" % type(e).__name__
+            suite.ok("2.4 passwd-file list over 64 KiB, attempt %d: not "
+                     "OK (%r)" % (attempt, reply[:50]),
+                     not reply.startswith("OK"))
+        suite.ok("2.4 passwd-file list over 64 KiB: Dovecot's panic logged",
+                 dc.log.wait(r"Panic: .*pool_alloconly_realloc"))
+
+
 def imap_cases(suite, dc, addr):
     """The client-visible reply of a few invalid lists over IMAP."""
-    for name in ("esc_hex", "uni_fullwidth", "long_100kib", "many_100k"):
+    names = ["esc_hex", "uni_fullwidth"]
+    if DOVECOT_API != "2.4":
+        names += OVER_64K
+    for name in names:
         ip = addr.inside()
         reply = suite.run("imap " + name, imap_login, dc, name, PASSWORD, ip)
         suite.eq("imap %s from inside: reply" % name, reply, ALERT)
@@ -583,12 +630,17 @@ def validator(suite):
 
 def main():
     suite = Suite("badinput")
-    cases = list_cases()
+    cases = for_this_dovecot(list_cases())
     suite.run("passwd-file deny", passwd_file_instance, suite, "deny",
               SETS_POLICY, cases)
     suite.run("passwd-file skip", passwd_file_instance, suite, "skip",
               SKIP_POLICY, cases)
-    suite.run("big limits", big_limits_instance, suite)
+    if DOVECOT_API == "2.4":
+        suite.run("over 64 KiB on 2.4", over_64k_on_24, suite)
+        print("# Dovecot 2.4: big limits (a 100k-entry passwd-file list) "
+              "not run: over 64 KiB, see over_64k_on_24()")
+    else:
+        suite.run("big limits", big_limits_instance, suite)
     suite.run("sql", sql_instance, suite)
     suite.run("policy", policy_instance, suite)
     suite.run("set file", set_file_instance, suite)
