@@ -49,16 +49,20 @@ enum ipallow_outcome {
 
 static void passdb_ipallow_warn_native(struct auth_request *request)
 {
+	struct event *event;
+
 	if (native_allow_nets_warned ||
 	    auth_fields_find(request->fields.extra_fields, "allow_nets") == NULL)
 		return;
 	native_allow_nets_warned = TRUE;
-	e_warning(authdb_event(request), IPALLOW_LOG_PREFIX
+	event = ipallow_request_event(request);
+	e_warning(event, IPALLOW_LOG_PREFIX
 		  "the passdb returned Dovecot's native allow_nets field "
 		  "(user=%s); Dovecot checks it before ipallow, without "
 		  "exemptions, and a mismatch only makes that passdb fail; "
 		  "return userdb_allow_nets instead "
 		  "(logged once per process)", request->fields.user);
+	event_unref(&event);
 }
 
 static const char *
@@ -88,7 +92,7 @@ passdb_ipallow_log(struct auth_request *request,
 {
 	struct event *event;
 
-	event = event_create(authdb_event(request));
+	event = ipallow_request_event(request);
 	event_set_min_log_level(event, LOG_TYPE_INFO);
 	ipallow_dovecot_log(event, module->policy, module->load_error, ctx,
 			    dec, suffix);

@@ -14,6 +14,7 @@ doveconf 2.4.1:
   %u in mail_home and SQL queries       %{user}
   inet_listener { address = A }         inet_listener { listen = A }
   vsz_limit = 0                         vsz_limit = unlimited
+  service { service_count = N }         service { restart_request_count = N }
   passdb { driver = D  args = ... }     passdb NAME { driver = D  <typed settings> }
     passwd-file args: scheme=S PATH       default_password_scheme = S
                                           passwd_file_path = PATH
@@ -21,6 +22,8 @@ doveconf 2.4.1:
                                           query / iterate_query in the block
     ipallow args: PATH placement_check=M  ipallow_policy = PATH
                                           ipallow_placement_check = M
+    static args: password=P               passdb_static_password = P
+    passdb NAME { } (2.3 name)            passdb NAME { }
     pass = yes (master passdb)            result_success = continue
     mechanisms = M                        mechanisms_filter = M
   plugin { ipallow_policy = P }         ipallow_policy = P
@@ -96,13 +99,14 @@ class _Translator:
             self.globals.append("sqlite_path = %s" % conf["connect"])
         return conf
 
-    def db_block(self, kind, body):
+    def db_block(self, kind, body, block_name=()):
         settings = [_kv(line) for line in body]
         d = dict(settings)
         driver = d.get("driver")
         if driver is None:
             raise Untranslatable("%s without driver" % kind)
-        name = self.name_for(kind, d.get("name", driver))
+        wanted = block_name[0] if block_name else d.get("name", driver)
+        name = self.name_for(kind, wanted)
         lines = ["driver = %s" % driver] if name != driver else []
         for key, value in settings:
             if key in ("driver", "name"):
@@ -161,9 +165,17 @@ class _Translator:
                     # kept as is: the scenario tests a bad argument
                     raise Untranslatable("ipallow arg %r" % w)
             return lines
+        if driver == "static" and kind == "passdb":
+            lines = []
+            for w in words:
+                key, _, value = w.partition("=")
+                if key != "password":
+                    raise Untranslatable("static passdb arg %r" % w)
+                lines.append("passdb_static_password = %s" % value)
+            return lines
         if driver == "static" and kind == "userdb":
-            return ["fields {"] + ["  %s = %s" % tuple(w.split("=", 1))
-                                   for w in words] + ["}"]
+            return ["fields {"] + ["  %s = %s" % (k, _vars(v)) for k, v in
+                                   (w.split("=", 1) for w in words)] + ["}"]
         raise Untranslatable("%s driver %s with args" % (kind, driver))
 
     def plugin_block(self, body):
@@ -208,6 +220,9 @@ class _Translator:
             self.out.append(ind + "mail_home = %s" % _vars(value))
         elif key == "address" and depth >= 2:
             self.out.append(ind + "listen = %s" % value)
+        elif key == "service_count" and depth >= 1:
+            self.out.append(ind + "restart_request_count = %s" %
+                            ("unlimited" if value == "0" else value))
         elif key == "vsz_limit" and value == "0":
             self.out.append(ind + "vsz_limit = unlimited")
         elif key == "mail_plugins":
@@ -246,9 +261,10 @@ class _Translator:
                 continue
             if line.endswith("{"):
                 header = line[:-1].split()
-                if depth == 0 and header in (["passdb"], ["userdb"],
-                                             ["plugin"]) or \
-                        (depth == 0 and header[0] == "metric"):
+                if depth == 0 and (header[0] in ("passdb", "userdb") and
+                                   len(header) <= 2 or
+                                   header in (["plugin"],) or
+                                   header[0] == "metric"):
                     body = []
                     while lines[i].strip() != "}":
                         if lines[i].strip() and \
@@ -261,7 +277,7 @@ class _Translator:
                     elif header[0] == "metric":
                         self.metric_block(line, body)
                     else:
-                        self.db_block(header[0], body)
+                        self.db_block(header[0], body, header[1:])
                     continue
                 self.out.append("  " * depth + line)
                 depth += 1

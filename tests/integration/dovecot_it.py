@@ -41,6 +41,7 @@ import dovecot24
 
 DOVECOT = os.environ.get("DOVECOT", "/usr/sbin/dovecot")
 DOVEADM = os.environ.get("DOVEADM", "/usr/bin/doveadm")
+DOVECONF = os.environ.get("DOVECONF", "/usr/bin/doveconf")
 LOOPBACK = "127.0.0.1"
 TIMEOUT = float(os.environ.get("IT_TIMEOUT", "10"))
 KEEP = os.environ.get("IT_KEEP", "") not in ("", "0")
@@ -64,6 +65,25 @@ def dovecot_api():
 
 
 DOVECOT_API = dovecot_api() if os.path.exists(DOVECOT) else "none"
+
+# The start of an auth process log line about one request: 2.3 writes
+# "auth: Warning: ipallow(alice,...): ...", 2.4 "auth(alice,198.51.100.7,
+# sasl:plain)<session>: Warning: ipallow: ...". Process-wide lines
+# ("auth: Fatal: ...") are the same on both.
+AUTH_REQUEST_PREFIX = r"auth(?:\([^)]*\)(?:<[^>]*>)?)?"
+
+
+def auth_level_re(level):
+    """Regex for the auth process's "<prefix>: <level>: " on both
+    versions."""
+    return AUTH_REQUEST_PREFIX + ": " + level + ": "
+
+
+def db_line_re(db, user, ip):
+    """Regex for the start of passdb db's log line about user from ip:
+    2.3 "db(user,ip,...)", 2.4 "auth(user,ip,...)<session>: Level: db: "."""
+    return r"(?:%s|auth)\(%s,%s[,)]" % (re.escape(db), re.escape(user),
+                                         re.escape(ip))
 
 
 # --------------------------------------------------------------------------
@@ -498,6 +518,14 @@ class Dovecot:
     def doveadm(self, *args, timeout=TIMEOUT):
         """Runs doveadm against this instance: (exit code, stdout, stderr)."""
         p = subprocess.run([DOVEADM, "-c", self.conf_path] + list(args),
+                           stdin=subprocess.DEVNULL, capture_output=True,
+                           text=True, timeout=timeout)
+        return p.returncode, p.stdout, p.stderr
+
+    def doveconf(self, *args, timeout=TIMEOUT):
+        """Runs doveconf on this instance's configuration: (exit code,
+        stdout, stderr)."""
+        p = subprocess.run([DOVECONF, "-c", self.conf_path] + list(args),
                            stdin=subprocess.DEVNULL, capture_output=True,
                            text=True, timeout=timeout)
         return p.returncode, p.stdout, p.stderr

@@ -6,13 +6,17 @@ import os
 import re
 import sqlite3
 
-from dovecot_it import Dovecot
+from dovecot_it import DOVECOT_API, Dovecot
 
 PASSWORD = "Secret-123"
 WRONG = "not-the-password"
 REASON = "Login from this network is not allowed for this mailbox."
 ALERT = "b NO [ALERT] " + REASON
 AUTH_FAILED = "b NO [AUTHENTICATIONFAILED] Authentication failed."
+# A denial without a reason on the auth socket: 2.3 ends the line with an
+# empty field, 2.4 does not.
+SILENT_FAIL = "FAIL\t1\tuser=%s\tcode=user_disabled" + (
+    "" if DOVECOT_API == "2.4" else "\t")
 
 # name -> (userdb allow_nets or None for no field, native passdb allow_nets)
 USERS = {

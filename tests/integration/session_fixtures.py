@@ -11,9 +11,10 @@ IPALLOW_MAIL_PLUGIN_DIR points mail_plugin_dir at a build tree
 (src/mail/.libs) instead of Dovecot's module directory."""
 
 import os
+import re
 import socket
 
-from dovecot_it import Dovecot, SmtpClient, b64, free_port
+from dovecot_it import DOVECOT_API, Dovecot, SmtpClient, b64, free_port
 from ipallow_fixtures import (AUTH_IPALLOW, DEFAULT_POLICY, PASSWORD,
                               USERS)
 
@@ -232,7 +233,14 @@ def sieve_session(dc, user, proxy_from=None):
                                                   (user, PASSWORD)))
         first = c.readline()
         if not first.startswith("OK"):
-            return [first] + read_until_closed(c)
+            lines = [first] + read_until_closed(c)
+            if DOVECOT_API == "2.4":
+                # 2.4's ManageSieve puts the time in its internal-error
+                # BYE ("... information. [2026-12-04 15:26:05]"); the
+                # rest of the line is 2.3's
+                lines = [re.sub(r' \[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\]"$',
+                                '"', line) for line in lines]
+            return lines
         c.send("LISTSCRIPTS")
         listing = c.read_response()
         c.logout()

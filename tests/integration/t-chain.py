@@ -10,8 +10,10 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dovecot_it import (Suite, sasl_cram_md5, sasl_scram)      # noqa: E402
+from dovecot_it import (                                      # noqa: E402
+    DOVECOT_API, Suite, auth_level_re, sasl_cram_md5, sasl_scram)
 from ipallow_fixtures import (                                # noqa: E402
+    SILENT_FAIL,
     ALERT, AUTH_FAILED, BACKENDS, DEBUG_EVENT_CONF, IMAP_OK, MASTER_PASSWORD,
     PASSWORD, REASON, USERS, WRONG, Outside, check_log, check_outcome,
     check_reply, decision_line, imap_login, ipallow_dovecot)
@@ -115,7 +117,7 @@ def credentials(suite, dc, backend, out):
         reply = a.auth_sasl("CRAM-MD5", "smtp",
                             sasl_cram_md5("alice", PASSWORD),
                             rip="198.51.100.30")
-        suite.eq(name, reply, "FAIL\t1\tuser=alice\tcode=user_disabled\t")
+        suite.eq(name, reply, SILENT_FAIL % "alice")
         check_log(suite, dc, name, mark, decision_line(
             "deny", "alice", "smtp", "198.51.100.30", None,
             "not in allow_nets") + mech_suffix("CRAM-MD5"))
@@ -128,8 +130,8 @@ def credentials(suite, dc, backend, out):
 
 def native_field(suite, dc, backend):
     p = backend + " native allow_nets: "
-    warning = (r"auth: Warning: .*ipallow: the passdb returned Dovecot's "
-               r"native allow_nets field \(user=heidi\)")
+    warning = (auth_level_re("Warning") + r".*ipallow: the passdb returned "
+               r"Dovecot's native allow_nets field \(user=heidi\)")
     mark = dc.log.mark()
     for i in range(2):
         reply = suite.run(p + "login", imap_login, dc, "heidi", PASSWORD,
@@ -152,7 +154,9 @@ def long_list(suite, dc, backend):
     userdb reply that carries it to the mail process is over the 8 KiB
     that process accepts, so an allowed login still fails."""
     p = "%s %d-byte list: " % (backend, len(LONG_LIST))
-    if backend == "sql":
+    # Dovecot 2.4's auth workers have no 8 KiB cap: there SQL behaves
+    # like passwd-file below
+    if backend == "sql" and DOVECOT_API != "2.4":
         mark = dc.log.mark()
         reply = suite.run(p + "login", imap_login, dc, "longlist", PASSWORD,
                           "203.0.113.50")
@@ -205,7 +209,7 @@ def cache_instance(suite):
     dc = ipallow_dovecot("cache", "sql", extra_conf=DEBUG_EVENT_CONF +
                          "auth_cache_size = 1M\nauth_cache_ttl = 1h\n"
                          "auth_cache_negative_ttl = 1h\nauth_debug = yes\n")
-    hit = r"sql\(alice,%s[,)].*cache hit"
+    hit = r"(?:sql|auth)\(alice,%s[,)].*cache hit"
     with dc:
         login_case(suite, dc, "cache: alice inside (fills the cache)",
                    "alice", "203.0.113.7", IMAP_OK_B,

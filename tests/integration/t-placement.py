@@ -9,7 +9,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dovecot_it import Dovecot, Suite                         # noqa: E402
+from dovecot_it import DOVECOT_API, Dovecot, Suite            # noqa: E402
 from ipallow_fixtures import (                                # noqa: E402
     ALERT, DEFAULT_POLICY, IMAP_OK, MASTER_PASSWORD, PASSWORD,
     USERDB_PASSWD_FILE,
@@ -195,14 +195,25 @@ def deny_passdb(suite):
 def shipped_snippet(suite):
     """conf.d/auth-ipallow.conf.ext as shipped, with only its policy path
     pointed into the test directory."""
-    with open(os.path.join(TOP, "conf.d", "auth-ipallow.conf.ext")) as f:
-        snippet = f.read()
-    snippet = snippet.replace("/etc/dovecot/ipallow.yaml",
-                              "{dir}/ipallow.yaml")
+    if DOVECOT_API == "2.4":
+        with open(os.path.join(TOP, "conf.d", "2.4",
+                               "auth-ipallow.conf.ext")) as f:
+            snippet = f.read().replace(
+                "#ipallow_policy = /etc/dovecot/ipallow.yaml",
+                "ipallow_policy = {dir}/ipallow.yaml")
+    else:
+        with open(os.path.join(TOP, "conf.d", "auth-ipallow.conf.ext")) as f:
+            snippet = f.read().replace("/etc/dovecot/ipallow.yaml",
+                                       "{dir}/ipallow.yaml")
     f = files()
     f["auth-ipallow.conf.ext"] = snippet
     chain = USERS + "!include {dir}/auth-ipallow.conf.ext\n"
     dc = Dovecot("snippet", chain + USERDB_PASSWD_FILE, files=f)
+    rc, out, err = dc.doveconf("-n")
+    suite.ok("shipped snippet: doveconf -n accepts it", rc == 0 and
+             re.search(r"^passdb (ipallow )?\{", out, re.M) and
+             not re.search(r"Error|Warning|Unknown", err),
+             "rc=%d\n%s\n%s" % (rc, out[-1500:], err))
     with dc:
         mark = dc.log.mark()
         reply = suite.run("shipped snippet", imap_login, dc, "alice",

@@ -10,7 +10,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dovecot_it import Suite                                  # noqa: E402
+from dovecot_it import DOVECOT_API, Suite                     # noqa: E402
 from ipallow_fixtures import (                                # noqa: E402
     BACKENDS, DEBUG_EVENT_CONF, PASSWORD, REASON, WRONG, Outside,
     check_outcome, decision_line, ipallow_dovecot, pop3_login,
@@ -21,8 +21,12 @@ PEER = "127.0.0.1"
 
 def run_backend(suite, backend):
     out = Outside()
+    # Dovecot 2.4 skips the anvil penalty together with the delay when
+    # auth_failure_delay = 0 (auth_request_want_failure_delay()): give
+    # it a delay so that the penalty of a denial can be seen
+    delay = "auth_failure_delay = 1s\n" if DOVECOT_API == "2.4" else ""
     dc = ipallow_dovecot("pop3-" + backend, backend,
-                         extra_conf=DEBUG_EVENT_CONF)
+                         extra_conf=DEBUG_EVENT_CONF + delay)
     denied_ips = []
     try:
         dc.start()

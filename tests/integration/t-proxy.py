@@ -34,7 +34,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dovecot_it import (                                      # noqa: E402
-    LOOPBACK, TIMEOUT, Dovecot, ImapClient, Pop3Client, Suite,
+    DOVECOT_API, LOOPBACK, TIMEOUT, Dovecot, ImapClient, Pop3Client, Suite,
     free_port, port_accepts, wait_until)
 from ipallow_fixtures import (                                # noqa: E402
     ALERT, AUTH_FAILED, DEBUG_EVENT_CONF, IMAP_OK, PASSWORD, REASON,
@@ -438,9 +438,13 @@ userdb {
 
 
 def proxy_passwd(backend):
-    route = ("proxy=y nopassword=y host=127.0.0.1 "
-             "port=%%{if;%%s;eq;pop3;%d;%d}" % (backend.ports["pop3"],
-                                                backend.ports["imap"]))
+    if DOVECOT_API == "2.4":
+        # 2.4's %-expansion: a filter instead of 2.3's %{if;...}
+        port = "%%{protocol | if('eq', 'pop3', '%d', '%d')}"
+    else:
+        port = "%%{if;%%s;eq;pop3;%d;%d}"
+    route = ("proxy=y nopassword=y host=127.0.0.1 port=" +
+             port % (backend.ports["pop3"], backend.ports["imap"]))
     lines = []
     for user in PROXY_USERS:
         extra = route + (" source_ip=127.0.0.2" if user == "carol" else "")

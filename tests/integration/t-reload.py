@@ -253,14 +253,26 @@ def reload_under_load(suite):
     on either."""
     n_old, n_new = 12000, 3000
     dc = ipallow_dovecot("reload-load", policy=POLICY_A)
+    reloaded = threading.Event()
+
+    def paused_for_reload(requests, at):
+        # the second half waits for the reload, so that it comes mid-run
+        # however fast the first half is answered (Dovecot 2.4 answers
+        # failures at once when auth_failure_delay = 0)
+        for i, r in enumerate(requests):
+            if i == at:
+                reloaded.wait(60)
+            yield r
     with dc:
-        t_old, s_old = run_in_thread(dc, mixed_requests(n_old), 600)
+        t_old, s_old = run_in_thread(
+            dc, paused_for_reload(mixed_requests(n_old), n_old // 2), 600)
         wait_until(lambda: s_old.replies > n_old // 4, timeout=30)
         write_policy(dc, POLICY_BROKEN)
         rc, old, done = reload_dovecot(dc, wait_old=False)
         suite.ok("reload under load: reloaded, new auth process serves",
                  rc == 0 and done)
         at = s_old.replies
+        reloaded.set()
         t_new, s_new = run_in_thread(dc, (
             r._replace(want="TEMPFAIL" if r.want != "FAIL" else "FAIL")
             for r in mixed_requests(n_new, seed=2)), 600)

@@ -13,6 +13,15 @@ ipallow_request_service(const struct auth_request *request)
 	return request->fields.service;
 }
 
+/* A new event for the check's log lines and ipallow_check_finished: a
+   child of the passdb's, whose log prefix on 2.3 is
+   "ipallow(user,ip,<session>): ". */
+static inline struct event *
+ipallow_request_event(struct auth_request *request)
+{
+	return event_create(authdb_event(request));
+}
+
 /* The protocol a chain belongs to; NULL for the default chain. */
 static inline const char *ipallow_auth_protocol(const struct auth *auth)
 {

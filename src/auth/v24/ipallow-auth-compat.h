@@ -14,6 +14,19 @@ ipallow_request_service(const struct auth_request *request)
 	return request->fields.protocol;
 }
 
+/* A new event for the check's log lines and ipallow_check_finished: a
+   child of the passdb's, without the passdb's own "<passdb name>: " log
+   prefix (our lines start with "ipallow: " already), so a line reads
+   "auth(user,ip,mech)<session>: Info: ipallow: deny ...". */
+static inline struct event *
+ipallow_request_event(struct auth_request *request)
+{
+	struct event *event = event_create(authdb_event(request));
+
+	event_drop_parent_log_prefixes(event, 1);
+	return event;
+}
+
 /* The protocol a chain belongs to; NULL for the default chain. */
 static inline const char *ipallow_auth_protocol(const struct auth *auth)
 {

@@ -43,13 +43,14 @@ void ipallow_guard_init(struct module *module ATTR_UNUSED)
 			return;
 		}
 		if (strcmp(set->driver, IPALLOW_DRIVER_NAME) == 0) {
-			i_fatal("ipallow: misplaced in the passdb chain: "
-				"passdb %s comes before any passdb that "
+			/* the same words as on Dovecot 2.3 */
+			i_fatal("ipallow: misplaced in the passdb chain: the "
+				"ipallow passdb comes before any passdb that "
 				"verifies passwords, where Dovecot ignores it "
 				"(skip = unauthenticated), so no login would be "
-				"checked; define it after the passdb that "
-				"verifies passwords (see "
-				"conf.d/auth-ipallow.conf.ext)", set->name);
+				"checked; include auth-ipallow.conf.ext after "
+				"the passdb that verifies passwords (see "
+				"conf.d/auth-ipallow.conf.ext)");
 		}
 	}
 }

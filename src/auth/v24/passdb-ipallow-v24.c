@@ -56,11 +56,11 @@ const char *ipallow_auth_check_configured(const struct auth *auth)
 				break;
 		}
 		if (passdb == NULL) {
-			return t_strdup_printf("passdb %s comes before any "
-				"passdb that verifies passwords, where Dovecot "
-				"ignores it (skip = unauthenticated), so no login "
-				"would be checked; define it after the passdb "
-				"that verifies passwords", set->name);
+			return "the ipallow passdb comes before any passdb "
+				"that verifies passwords, where Dovecot ignores "
+				"it (skip = unauthenticated), so no login would "
+				"be checked; include auth-ipallow.conf.ext after "
+				"the passdb that verifies passwords";
 		}
 	}
 	return NULL;
