@@ -169,9 +169,12 @@ class _Translator:
             lines = []
             for w in words:
                 key, _, value = w.partition("=")
-                if key != "password":
+                if key == "password":
+                    lines.append("passdb_static_password = %s" % value)
+                elif key == "nopassword":
+                    lines += ["fields {", "  nopassword = yes", "}"]
+                else:
                     raise Untranslatable("static passdb arg %r" % w)
-                lines.append("passdb_static_password = %s" % value)
             return lines
         if driver == "static" and kind == "userdb":
             return ["fields {"] + ["  %s = %s" % (k, _vars(v)) for k, v in
