@@ -34,7 +34,7 @@ PACKAGES="dovecot-core dovecot-dev dovecot-imapd dovecot-pop3d
  libcidr-dev libyaml-dev check
  dpkg-dev debhelper dh-autoreconf fakeroot lintian git
  python3 sqlite3 procps iproute2 ca-certificates
- haproxy radicale python3-radicale-dovecot-auth curl valgrind"
+ haproxy radicale curl valgrind"
 
 die() { printf 'debian13-root: %s\n' "$*" >&2; exit 1; }
 

@@ -17,6 +17,8 @@ AUTH_FAILED = "b NO [AUTHENTICATIONFAILED] Authentication failed."
 # empty field, 2.4 does not.
 SILENT_FAIL = "FAIL\t1\tuser=%s\tcode=user_disabled" + (
     "" if DOVECOT_API == "2.4" else "\t")
+TEMP_FAIL = "FAIL\t1\tuser=%s\tcode=temp_fail" + (
+    "" if DOVECOT_API == "2.4" else "\t")
 
 # name -> (userdb allow_nets or None for no field, native passdb allow_nets)
 USERS = {

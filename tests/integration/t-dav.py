@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """A real DAV server authenticating through Dovecot's auth socket keeps
-working for a restricted user: Debian's radicale with
-python3-radicale-dovecot-auth on 127.0.0.1, curl PROPFIND.
+working for a restricted user: Debian's radicale on 127.0.0.1 with its
+Dovecot authentication (Debian 12: python3-radicale-dovecot-auth; Debian
+13's radicale 3.5: its own auth type dovecot), curl PROPFIND.
 
-radicale_dovecot_auth sends "AUTH <id> PLAIN service=radicale resp=..."
+Both send "AUTH <id> PLAIN service=radicale resp=..."
 and nothing else: no rip, so Dovecot does not know the browser's or the
 DAV client's address at all. The default policy exempts the service
 radicale (exempt.services) before looking at the address.
@@ -37,7 +38,7 @@ from ipallow_fixtures import (                                # noqa: E402
 
 RADICALE = shutil.which("radicale")
 CURL = shutil.which("curl") or "curl"
-SERVICE = "radicale"        # what radicale_dovecot_auth sends as service=
+SERVICE = "radicale"        # what radicale's Dovecot auth sends as service=
 
 EXEMPT_SERVICE_POLICY = """\
 exempt:
@@ -55,8 +56,7 @@ RADICALE_CONF = """\
 hosts = 127.0.0.1:{port}
 
 [auth]
-type = radicale_dovecot_auth
-auth_socket = {socket}
+{auth}
 # radicale waits this long after a failed login
 delay = 0
 
@@ -78,15 +78,28 @@ PROPFIND_BODY = ('<?xml version="1.0" encoding="utf-8"?>'
                  '</prop></propfind>')
 
 
-def have_plugin():
-    """radicale_dovecot_auth importable by the Python that runs radicale
-    (its #! line: /usr/bin/python3 on Debian, not necessarily ours)."""
+def radicale_importable(module):
+    """module importable by the Python that runs radicale (its #! line:
+    /usr/bin/python3 on Debian, not necessarily ours)."""
     with open(RADICALE, "rb") as f:
         first = f.readline().decode("utf-8", "replace")
     python = first[2:].split()[0] if first.startswith("#!") else \
         sys.executable
-    return subprocess.run([python, "-c", "import radicale_dovecot_auth"],
+    return subprocess.run([python, "-c", "import " + module],
                           capture_output=True).returncode == 0
+
+
+def auth_conf(socket_path):
+    """Radicale 3.2+ (Debian 13) talks to Dovecot's auth socket itself
+    (auth type dovecot; Debian 13's radicale_dovecot_auth plugin no longer
+    fits its radicale); Debian 12's radicale 3.1 needs the plugin. Both
+    send service=radicale. None when neither is there."""
+    if radicale_importable("radicale.auth.dovecot"):
+        return "type = dovecot\ndovecot_socket = %s" % socket_path
+    if radicale_importable("radicale_dovecot_auth"):
+        return "type = radicale_dovecot_auth\nauth_socket = %s" % \
+            socket_path
+    return None
 
 
 class Radicale:
@@ -98,7 +111,8 @@ class Radicale:
         self.port = free_port()
         self.conf = os.path.join(self.dir, "config")
         with open(self.conf, "w") as f:
-            f.write(RADICALE_CONF.format(port=self.port, socket=auth_socket,
+            f.write(RADICALE_CONF.format(port=self.port,
+                                         auth=auth_conf(auth_socket),
                                          dir=self.dir))
         self.proc = None
         self.out = None
@@ -257,9 +271,10 @@ def unknown_ip_deny(suite):
 
 def main():
     suite = Suite("dav")
-    if RADICALE is None or not have_plugin():
-        suite.ok("radicale and radicale_dovecot_auth installed", False,
-                 "apt-get install radicale python3-radicale-dovecot-auth")
+    if RADICALE is None or auth_conf("/") is None:
+        suite.ok("radicale with Dovecot authentication installed", False,
+                 "apt-get install radicale (Debian 12: and "
+                 "python3-radicale-dovecot-auth)")
         suite.finish()
     suite.run("exempt service", exempt_service, suite)
     suite.run("unknown_ip exempt", unknown_ip_exempt, suite)
