@@ -226,8 +226,8 @@ class _Translator:
         elif key == "service_count" and depth >= 1:
             self.out.append(ind + "restart_request_count = %s" %
                             ("unlimited" if value == "0" else value))
-        elif key == "vsz_limit" and value == "0":
-            self.out.append(ind + "vsz_limit = unlimited")
+        elif key in ("vsz_limit", "default_vsz_limit") and value == "0":
+            self.out.append(ind + "%s = unlimited" % key)
         elif key == "mail_plugins":
             words = value.split()
             if words[:1] != ["$mail_plugins"]:

@@ -440,7 +440,8 @@ userdb {
 def proxy_passwd(backend):
     if DOVECOT_API == "2.4":
         # 2.4's %-expansion: a filter instead of 2.3's %{if;...}
-        port = "%%{protocol | if('eq', 'pop3', '%d', '%d')}"
+        # (no spaces: passwd-file splits extra fields at them)
+        port = "%%{protocol|if('eq','pop3','%d','%d')}"
     else:
         port = "%%{if;%%s;eq;pop3;%d;%d}"
     route = ("proxy=y nopassword=y host=127.0.0.1 port=" +

@@ -353,7 +353,7 @@ class ImapLoad:
                 with self.dc.imap() as c:
                     step = "ID"
                     r = c.forward_ip(ip)
-                    if not r.endswith("OK ID completed."):
+                    if not c.id_accepted(r):
                         raise RuntimeError("ID: " + r)
                     step = "LOGIN"
                     reply = c.login(user.name, PASSWORD)
