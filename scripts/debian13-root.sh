@@ -123,6 +123,12 @@ run() {
 		mount -t proc proc "$root/proc"
 		mounted="$root/proc $mounted"
 	fi
+	# apt and lintian want a pseudo-terminal device
+	if ! mountpoint -q "$root/dev/pts"; then
+		mkdir -p "$root/dev/pts"
+		mount -t devpts -o newinstance,ptmxmode=0666 devpts "$root/dev/pts"
+		mounted="$root/dev/pts $mounted"
+	fi
 	if ! mountpoint -q "$root/src"; then
 		mount --bind "$top" "$root/src"
 		mounted="$root/src $mounted"
