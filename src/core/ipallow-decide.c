@@ -4,6 +4,7 @@
 #include "ipallow-decide.h"
 #include "ipallow-cache.h"
 
+
 #include <stdio.h>
 #include <string.h>
 
@@ -26,11 +27,10 @@ static bool decide_set(struct ipallow_decision *dec, enum ipallow_result result,
 	return result != IPALLOW_RESULT_DENY;
 }
 
-/* Deny, or report when the policy only reports. */
-static bool decide_deny(const struct ipallow_policy *policy,
-			struct ipallow_decision *dec, enum ipallow_rule rule)
+/* Deny, or report when the mode that applies only reports. */
+static bool decide_deny(struct ipallow_decision *dec, enum ipallow_rule rule)
 {
-	switch (policy->mode) {
+	switch (dec->mode) {
 	case IPALLOW_MODE_ENFORCE:
 		return decide_set(dec, IPALLOW_RESULT_DENY, rule);
 	case IPALLOW_MODE_REPORT:
@@ -39,16 +39,127 @@ static bool decide_deny(const struct ipallow_policy *policy,
 	return decide_set(dec, IPALLOW_RESULT_DENY, rule);
 }
 
+static const char *get_field(const struct ipallow_request *req,
+			     const char *name)
+{
+	return req->get_field(req->field_context, name);
+}
+
+/* <field>_mode overrides the policy's mode for this mailbox (SPEC 9.4).
+   Absent or empty: the policy's. Anything but enforce or report:
+   enforce, flagged for a warning. */
+static void decide_mode(const struct ipallow_policy *policy,
+			const struct ipallow_request *req,
+			struct ipallow_decision *dec)
+{
+	char name[IPALLOW_LIST_NAME_MAX];
+	const char *value;
+
+	dec->mode = policy->mode;
+	if (req->get_field == NULL)
+		return;
+	if ((size_t)snprintf(name, sizeof(name), "%s_mode", policy->field) >=
+	    sizeof(name))
+		return;
+	value = get_field(req, name);
+	if (value == NULL || value[0] == '\0')
+		return;
+	if (strcmp(value, "enforce") == 0)
+		dec->mode = IPALLOW_MODE_ENFORCE;
+	else if (strcmp(value, "report") == 0)
+		dec->mode = IPALLOW_MODE_REPORT;
+	else {
+		dec->mode = IPALLOW_MODE_ENFORCE;
+		dec->mode_invalid = true;
+		ipallow_escape_text(value, strlen(value), dec->mode_text,
+				    sizeof(dec->mode_text));
+	}
+}
+
+static const char *source_set(struct ipallow_decision *dec,
+			      enum ipallow_list_source source,
+			      const char *text, const char *prefix,
+			      const char *name)
+{
+	dec->list_source = source;
+	snprintf(dec->list_name, sizeof(dec->list_name), "%s%s", prefix, name);
+	return text;
+}
+
+/* Picks the list (SPEC 9.4): the first present, non-blank one of
+   <field>_<service>, <field>, domains.<domain>, domains."*". Returns
+   NULL when there is none. */
+static const char *decide_list(const struct ipallow_policy *policy,
+			       const struct ipallow_request *req,
+			       struct ipallow_decision *dec)
+{
+	const struct ipallow_domain_list *domain;
+	const char *text, *at;
+	char name[IPALLOW_LIST_NAME_MAX];
+
+	if (req->get_field != NULL && req->service != NULL &&
+	    req->service[0] != '\0' &&
+	    (size_t)snprintf(name, sizeof(name), "%s_%s", policy->field,
+			     req->service) < sizeof(name)) {
+		text = get_field(req, name);
+		if (text != NULL && !list_is_blank(text))
+			return source_set(dec, IPALLOW_LIST_SOURCE_SERVICE_FIELD,
+					  text, "", name);
+	}
+	text = req->get_field != NULL ? get_field(req, policy->field) :
+		req->list_text;
+	if (text != NULL && !list_is_blank(text))
+		return source_set(dec, IPALLOW_LIST_SOURCE_FIELD, text, "",
+				  policy->field);
+	at = req->user == NULL ? NULL : strrchr(req->user, '@');
+	if (at != NULL && at[1] != '\0') {
+		domain = ipallow_policy_find_domain(policy, at + 1);
+		if (domain != NULL && !list_is_blank(domain->text))
+			return source_set(dec, IPALLOW_LIST_SOURCE_DOMAIN,
+					  domain->text, "domains.",
+					  domain->domain);
+	}
+	domain = ipallow_policy_find_domain(policy, "*");
+	if (domain != NULL && !list_is_blank(domain->text))
+		return source_set(dec, IPALLOW_LIST_SOURCE_DOMAIN_DEFAULT,
+				  domain->text, "domains.", "\"*\"");
+	return NULL;
+}
+
+/* Step 6: prefixes and sets first; the databases only when that missed
+   and the list holds country or ASN entries. */
+static bool decide_lookup(const struct ipallow_policy *policy,
+			  const struct ipallow_list *list,
+			  const struct ipallow_addr *addr,
+			  struct ipallow_decision *dec)
+{
+	struct ipallow_geo_info info;
+
+	if (ipallow_list_lookup(list, addr))
+		return true;
+	if (!list->wants_country && !list->wants_asn)
+		return false;
+	if (ipallow_geoip_lookup(policy->geoip, addr, list->wants_country,
+				 list->wants_asn, &info,
+				 &dec->geoip_error) < 0) {
+		/* what could be read still counts; the rest matches
+		   nothing, and the adapter says why */
+	}
+	return ipallow_list_geo_match(list, &info);
+}
+
 bool ipallow_decide(struct ipallow_policy *policy,
 		    const struct ipallow_request *req,
 		    struct ipallow_decision *dec_r)
 {
 	const struct ipallow_list *list;
+	const char *list_text;
 	int ret;
 
 	memset(dec_r, 0, sizeof(*dec_r));
 	dec_r->result = IPALLOW_RESULT_DENY;
 	dec_r->rule = IPALLOW_RULE_INTERNAL_ERROR;
+	dec_r->mode = IPALLOW_MODE_ENFORCE;
 
 	if (policy == NULL)
 		return decide_set(dec_r, IPALLOW_RESULT_DENY, IPALLOW_RULE_NO_POLICY);
@@ -56,8 +167,10 @@ bool ipallow_decide(struct ipallow_policy *policy,
 	if (ipallow_policy_service_exempt(policy, req->service))
 		return decide_set(dec_r, IPALLOW_RESULT_EXEMPT,
 				  IPALLOW_RULE_EXEMPT_SERVICE);
+	decide_mode(policy, req, dec_r);
 	/* 2. no list, no restriction */
-	if (req->list_text == NULL || list_is_blank(req->list_text))
+	list_text = decide_list(policy, req, dec_r);
+	if (list_text == NULL)
 		return decide_set(dec_r, IPALLOW_RESULT_UNRESTRICTED,
 				  IPALLOW_RULE_NO_LIST);
 	/* 3. local callers without an address */
@@ -67,7 +180,7 @@ bool ipallow_decide(struct ipallow_policy *policy,
 			return decide_set(dec_r, IPALLOW_RESULT_EXEMPT,
 					  IPALLOW_RULE_UNKNOWN_IP);
 		case IPALLOW_UNKNOWN_IP_DENY:
-			return decide_deny(policy, dec_r, IPALLOW_RULE_UNKNOWN_IP);
+			return decide_deny(dec_r, IPALLOW_RULE_UNKNOWN_IP);
 		}
 		return false;
 	}
@@ -76,7 +189,7 @@ bool ipallow_decide(struct ipallow_policy *policy,
 		return decide_set(dec_r, IPALLOW_RESULT_EXEMPT,
 				  IPALLOW_RULE_EXEMPT_NETWORK);
 	/* 5. the list itself */
-	ret = ipallow_cache_get(policy->cache, req->list_text,
+	ret = ipallow_cache_get(policy->cache, list_text,
 				&policy->parse_ctx, &list);
 	if (ret < 0)
 		return false;	/* out of memory: INTERNAL_ERROR, deny */
@@ -86,20 +199,41 @@ bool ipallow_decide(struct ipallow_policy *policy,
 		dec_r->over_limit = list->over_limit;
 		if (list->over_limit ||
 		    policy->on_invalid == IPALLOW_ON_INVALID_DENY)
-			return decide_deny(policy, dec_r,
-					   IPALLOW_RULE_INVALID_LIST);
+			return decide_deny(dec_r, IPALLOW_RULE_INVALID_LIST);
 		if (list->valid_count == 0) {
 			dec_r->nothing_valid = true;
-			return decide_deny(policy, dec_r,
-					   IPALLOW_RULE_INVALID_LIST);
+			return decide_deny(dec_r, IPALLOW_RULE_INVALID_LIST);
 		}
 		/* on_invalid: skip, with valid entries left */
 	}
 	/* 6. and 7. */
-	if (ipallow_list_lookup(list, &req->client_ip))
+	if (decide_lookup(policy, list, &req->client_ip, dec_r))
 		return decide_set(dec_r, IPALLOW_RESULT_ALLOW,
 				  IPALLOW_RULE_IN_LIST);
-	return decide_deny(policy, dec_r, IPALLOW_RULE_NOT_IN_LIST);
+	return decide_deny(dec_r, IPALLOW_RULE_NOT_IN_LIST);
+}
+
+const char *ipallow_decision_list_name(const struct ipallow_decision *dec,
+				       const char *field)
+{
+	return dec->list_name[0] != '\0' ? dec->list_name : field;
+}
+
+const char *ipallow_list_source_to_string(enum ipallow_list_source source)
+{
+	switch (source) {
+	case IPALLOW_LIST_SOURCE_NONE:
+		return "none";
+	case IPALLOW_LIST_SOURCE_SERVICE_FIELD:
+		return "service_field";
+	case IPALLOW_LIST_SOURCE_FIELD:
+		return "field";
+	case IPALLOW_LIST_SOURCE_DOMAIN:
+		return "domain";
+	case IPALLOW_LIST_SOURCE_DOMAIN_DEFAULT:
+		return "domain_default";
+	}
+	return "none";
 }
 
 const char *ipallow_result_to_string(enum ipallow_result result)

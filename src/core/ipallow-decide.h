@@ -25,11 +25,38 @@ enum ipallow_rule {
 	IPALLOW_RULE_NO_POLICY,
 };
 
+/* Returns the value of the user's userdb field name (without any
+   "userdb_" prefix: the adapter adds what its convention needs), or NULL
+   when the field is absent. The result must stay valid until
+   ipallow_decide() returns. */
+typedef const char *ipallow_get_field_t(void *context, const char *name);
+
 struct ipallow_request {
 	const char *service;	/* NULL: unknown */
-	const char *list_text;	/* NULL: field absent */
+	/* The user's <field> value (NULL: absent). Used only when get_field
+	   is NULL, for adapters that fetch the one field themselves. */
+	const char *list_text;
 	struct ipallow_addr client_ip;	/* family NONE: unknown */
+	/* The login name; its part after the last '@' selects a domains:
+	   default (SPEC 9.4). NULL: only domains."*" can apply. */
+	const char *user;
+	/* When set, the core reads <field>_<service>, <field> and
+	   <field>_mode through it and picks the list itself (SPEC 9.4). */
+	ipallow_get_field_t *get_field;
+	void *field_context;
 };
+
+/* Where the list of a decision came from (SPEC 9.4, in that order). */
+enum ipallow_list_source {
+	IPALLOW_LIST_SOURCE_NONE = 0,		/* no list: unrestricted */
+	IPALLOW_LIST_SOURCE_SERVICE_FIELD,	/* <field>_<service> */
+	IPALLOW_LIST_SOURCE_FIELD,		/* <field> */
+	IPALLOW_LIST_SOURCE_DOMAIN,		/* domains.<domain> */
+	IPALLOW_LIST_SOURCE_DOMAIN_DEFAULT,	/* domains."*" */
+};
+
+/* "allow_nets_imap", "domains.example.com", ... plus the NUL. */
+#define IPALLOW_LIST_NAME_MAX 160
 
 struct ipallow_decision {
 	enum ipallow_result result;
@@ -41,6 +68,23 @@ struct ipallow_decision {
 	bool over_limit;
 	/* No valid entry left (on_invalid: skip). */
 	bool nothing_valid;
+
+	/* Which list was used, and its name for log lines: the field name
+	   itself for <field> (so the SPEC 6 texts stay as they were),
+	   "allow_nets_imap", "domains.example.com" or "domains.\"*\"".
+	   Empty when no list applied. */
+	enum ipallow_list_source list_source;
+	char list_name[IPALLOW_LIST_NAME_MAX];
+	/* The mode that applied: the policy's, or the user's <field>_mode.
+	   mode_invalid: <field>_mode held something other than enforce or
+	   report (mode_text, escaped); enforce was used and the adapter
+	   should warn. */
+	enum ipallow_mode mode;
+	bool mode_invalid;
+	char mode_text[IPALLOW_DIAG_TEXT_MAX + 20];
+	/* A country or ASN lookup failed (corrupt database): those entries
+	   matched nothing. Static English text, or NULL. */
+	const char *geoip_error;
 };
 
 /* Decides one login (SPEC §4). policy may be NULL (not loaded), which
@@ -61,5 +105,11 @@ const char *ipallow_rule_to_string(enum ipallow_rule rule);
    "exempt network", ... Written into buf, which is returned. */
 const char *ipallow_rule_describe(enum ipallow_rule rule, const char *field,
 				  char *buf, size_t size);
+/* The name that log lines use for the decision's list: dec->list_name,
+   or field when no list applied. */
+const char *ipallow_decision_list_name(const struct ipallow_decision *dec,
+				       const char *field);
+/* "none", "service_field", "field", "domain", "domain_default" */
+const char *ipallow_list_source_to_string(enum ipallow_list_source source);
 
 #endif

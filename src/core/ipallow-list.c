@@ -181,6 +181,44 @@ static int parse_set_ref(struct list_parser *p, unsigned int entry,
 		 "unknown set (not defined in the policy's sets)");
 }
 
+/* "country:CC", "asn:N" (SPEC 9.3). Returns 1 when s was such an entry
+   (valid or not), 0 when it was not, -1 when out of memory. */
+static int parse_geo_entry(struct list_parser *p, unsigned int entry,
+			   size_t offset, const char *s, size_t len)
+{
+	struct ipallow_list *list = p->list;
+	struct ipallow_geo_entry geo;
+	char buf[IPALLOW_GEO_ENTRY_STRLEN];
+	const char *error;
+	int ret;
+
+	ret = ipallow_geo_entry_parse(s, len, &geo, &error);
+	if (ret == 0)
+		return 0;
+	if (ret < 0) {
+		return diag_add(&list->errors, &list->error_count, entry,
+				offset, s, len, "%s", error) < 0 ? -1 : 1;
+	}
+	if (geo.kind == IPALLOW_GEO_COUNTRY && !p->ctx->have_country_db) {
+		return diag_add(&list->errors, &list->error_count, entry,
+				offset, s, len, "country entries need a country "
+				"database (geoip.country_db in the policy)")
+			< 0 ? -1 : 1;
+	}
+	if (geo.kind == IPALLOW_GEO_ASN && !p->ctx->have_asn_db) {
+		return diag_add(&list->errors, &list->error_count, entry,
+				offset, s, len, "asn entries need an ASN "
+				"database (geoip.asn_db in the policy)")
+			< 0 ? -1 : 1;
+	}
+	ipallow_geo_entry_to_str(&geo, buf);
+	if (ipallow_geo_entries_add(&list->geo, &geo) < 0 ||
+	    norm_append(p, buf, strlen(buf)) < 0)
+		return -1;
+	list->valid_count++;
+	return 1;
+}
+
 static int parse_entry(struct list_parser *p, unsigned int entry,
 		       size_t offset, const char *s, size_t len)
 {
@@ -193,6 +231,9 @@ static int parse_entry(struct list_parser *p, unsigned int entry,
 
 	if (s[0] == '@')
 		return parse_set_ref(p, entry, offset, s, len);
+	ret = parse_geo_entry(p, entry, offset, s, len);
+	if (ret != 0)
+		return ret < 0 ? -1 : 0;
 
 	ret = ipallow_prefix_parse(s, len, &prefix, &host_bits, &error);
 	if (ret == -2)
@@ -284,8 +325,17 @@ int ipallow_list_parse(const char *text, const struct ipallow_parse_ctx *ctx,
 	}
 	ipallow_prefix_array_free(&p.prefixes);
 	list->normalised = p.norm;
+	list->wants_country = list->geo.countries_count > 0;
+	list->wants_asn = list->geo.asns_count > 0;
+	for (unsigned int i = 0; i < list->sets_count; i++) {
+		list->wants_country = list->wants_country ||
+			list->sets[i]->geo.countries_count > 0;
+		list->wants_asn = list->wants_asn ||
+			list->sets[i]->geo.asns_count > 0;
+	}
 	list->memory = sizeof(*list) + ipallow_radix_memory(list->radix) +
 		p.norm_alloc + list->sets_count * sizeof(*list->sets) +
+		ipallow_geo_entries_memory(&list->geo) +
 		((list->errors != NULL ? 1 : 0) + (list->warnings != NULL ? 1 : 0)) *
 		IPALLOW_LIST_MAX_DIAGS * sizeof(struct ipallow_diag);
 	*list_r = list;
@@ -301,6 +351,20 @@ bool ipallow_list_lookup(const struct ipallow_list *list,
 		return true;
 	for (i = 0; i < list->sets_count; i++) {
 		if (ipallow_radix_lookup(list->sets[i]->radix, addr))
+			return true;
+	}
+	return false;
+}
+
+bool ipallow_list_geo_match(const struct ipallow_list *list,
+			    const struct ipallow_geo_info *info)
+{
+	unsigned int i;
+
+	if (ipallow_geo_entries_match(&list->geo, info))
+		return true;
+	for (i = 0; i < list->sets_count; i++) {
+		if (ipallow_geo_entries_match(&list->sets[i]->geo, info))
 			return true;
 	}
 	return false;
@@ -329,6 +393,7 @@ void ipallow_list_free(struct ipallow_list **_list)
 	ipallow_free(list->errors);
 	ipallow_free(list->warnings);
 	ipallow_free(list->sets);
+	ipallow_geo_entries_free(&list->geo);
 	ipallow_free(list->normalised);
 	ipallow_free(list);
 }

@@ -2,6 +2,7 @@
 #define IPALLOW_LIST_H
 
 #include "ipallow-radix.h"
+#include "ipallow-geoip.h"
 
 struct ipallow_set;
 
@@ -42,6 +43,9 @@ struct ipallow_parse_ctx {
 	   never shows it, and formatting every entry is a third of the time
 	   a short list takes to compile. */
 	bool skip_normalised;
+	/* The policy names a country / ASN database (geoip.country_db,
+	   geoip.asn_db): without it, country: / asn: entries are invalid. */
+	bool have_country_db, have_asn_db;
 };
 
 struct ipallow_list {
@@ -51,6 +55,11 @@ struct ipallow_list {
 	   (not owned; the sets outlive the list). */
 	const struct ipallow_set **sets;
 	unsigned int sets_count;
+	/* Valid country: and asn: entries of the list itself. */
+	struct ipallow_geo_entries geo;
+	/* Country / ASN entries in the list or its sets: step 6 looks the
+	   client up in that database (and only then). */
+	bool wants_country, wants_asn;
 
 	unsigned int entry_count;	/* non-empty entries seen */
 	unsigned int valid_count;	/* entries that parsed */
@@ -82,12 +91,18 @@ struct ipallow_list {
 int ipallow_list_parse(const char *text, const struct ipallow_parse_ctx *ctx,
 		       struct ipallow_list **list_r);
 
-/* True if addr is inside the list's own prefixes or one of its sets. */
+/* True if addr is inside the list's own prefixes or one of its sets
+   (country and ASN entries aside: see ipallow_list_geo_match()). */
 bool ipallow_list_lookup(const struct ipallow_list *list,
 			 const struct ipallow_addr *addr);
 
 /* Formats `entry 3 "10/8": IPv4 shorthand is not allowed` into buf and
    returns buf. */
+/* True if info (what the databases say about the client) matches a
+   country: or asn: entry of the list or one of its sets. */
+bool ipallow_list_geo_match(const struct ipallow_list *list,
+			    const struct ipallow_geo_info *info);
+
 const char *ipallow_diag_format(const struct ipallow_diag *diag,
 				char buf[IPALLOW_DIAG_STRLEN]);
 

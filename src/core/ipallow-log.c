@@ -53,7 +53,9 @@ const char *ipallow_log_decision(const struct ipallow_decision *dec,
 		 escaped(ctx->user, user, sizeof(user)),
 		 escaped(ctx->service, service, sizeof(service)),
 		 ipallow_addr_to_str(&ctx->client_ip, ip), peer,
-		 ipallow_rule_describe(dec->rule, ctx->field, rule, sizeof(rule)));
+		 ipallow_rule_describe(dec->rule,
+				       ipallow_decision_list_name(dec, ctx->field),
+				       rule, sizeof(rule)));
 	return buf;
 }
 
@@ -74,9 +76,39 @@ const char *ipallow_log_invalid(const struct ipallow_decision *dec,
 	if (on_invalid == IPALLOW_ON_INVALID_SKIP && !dec->over_limit &&
 	    !dec->nothing_valid)
 		tail = " (invalid entries skipped)";
-	snprintf(buf, size, "invalid %s for user=%s: %s%s%s", ctx->field,
+	snprintf(buf, size, "invalid %s for user=%s: %s%s%s",
+		 ipallow_decision_list_name(dec, ctx->field),
 		 escaped(ctx->user, user, sizeof(user)),
 		 ipallow_diag_format(&dec->first_error, diag), more, tail);
+	return buf;
+}
+
+const char *ipallow_log_bad_mode(const struct ipallow_decision *dec,
+				const struct ipallow_log_ctx *ctx,
+				char *buf, size_t size)
+{
+	char user[IPALLOW_DIAG_TEXT_MAX + 20];
+
+	if (!dec->mode_invalid)
+		return NULL;
+	snprintf(buf, size, "invalid %s_mode \"%s\" for user=%s: "
+		 "must be enforce or report; enforce used", ctx->field,
+		 dec->mode_text, escaped(ctx->user, user, sizeof(user)));
+	return buf;
+}
+
+const char *ipallow_log_geoip_error(const struct ipallow_decision *dec,
+				    const struct ipallow_log_ctx *ctx,
+				    char *buf, size_t size)
+{
+	char user[IPALLOW_DIAG_TEXT_MAX + 20], ip[IPALLOW_ADDR_STRLEN];
+
+	if (dec->geoip_error == NULL)
+		return NULL;
+	snprintf(buf, size, "country/ASN lookup failed for user=%s ip=%s: "
+		 "%s; its country and asn entries matched nothing",
+		 escaped(ctx->user, user, sizeof(user)),
+		 ipallow_addr_to_str(&ctx->client_ip, ip), dec->geoip_error);
 	return buf;
 }
 

@@ -35,6 +35,18 @@ const char *ipallow_log_invalid(const struct ipallow_decision *dec,
 				enum ipallow_on_invalid on_invalid,
 				char *buf, size_t size);
 
+/* The warning about a <field>_mode value other than enforce or report,
+   or NULL:
+     invalid allow_nets_mode "x" for user=bob: must be enforce or report; enforce used */
+const char *ipallow_log_bad_mode(const struct ipallow_decision *dec,
+				 const struct ipallow_log_ctx *ctx,
+				 char *buf, size_t size);
+/* The error about a database that could not be read during the lookup,
+   or NULL. */
+const char *ipallow_log_geoip_error(const struct ipallow_decision *dec,
+				    const struct ipallow_log_ctx *ctx,
+				    char *buf, size_t size);
+
 /* True when the decision is logged at info level with default settings
    (deny, report); false for allow, exempt and unrestricted (debug). */
 bool ipallow_log_is_notable(const struct ipallow_decision *dec);

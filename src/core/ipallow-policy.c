@@ -8,6 +8,7 @@
 #include "ipallow-policy.h"
 #include "ipallow-alloc.h"
 #include "ipallow-cache.h"
+#include "ipallow-geoip.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +22,7 @@
 
 /* Our schema nests three collections at most (sets: name: [...]). */
 #define YAML_MAX_DEPTH 3
+#define ATTR_UNUSED_IPALLOW __attribute__((unused))
 #define YAML_MAX_NODES 200000
 #define YAML_MAX_SCALAR 4096
 #define IPALLOW_LIMIT_ENTRIES_MAX 1000000u
@@ -647,8 +649,41 @@ static int handle_exempt(struct policy_loader *ld, const struct ynode *node)
 	return walk_mapping(ld, "exempt", node, handlers);
 }
 
+/* A country: or asn: entry of an inline set. Returns 1 when node was one
+   (added), 0 when it was not, -1 on error. */
+static int add_geo_node(struct policy_loader *ld, const char *key,
+			const struct ynode *node,
+			struct ipallow_geo_entries *geo)
+{
+	struct ipallow_geo_entry entry;
+	const char *error;
+	int ret;
+
+	ret = ipallow_geo_entry_parse(node->value, strlen(node->value), &entry,
+				      &error);
+	if (ret == 0)
+		return 0;
+	if (ret < 0)
+		return node_error(ld, node, "%s: \"%.64s\": %s", key,
+				  node->value, error);
+	if (entry.kind == IPALLOW_GEO_COUNTRY &&
+	    !ipallow_geoip_has_country(ld->policy->geoip))
+		return node_error(ld, node, "%s: \"%.64s\": country entries "
+				  "need a country database (geoip.country_db "
+				  "in the policy)", key, node->value);
+	if (entry.kind == IPALLOW_GEO_ASN &&
+	    !ipallow_geoip_has_asn(ld->policy->geoip))
+		return node_error(ld, node, "%s: \"%.64s\": asn entries need "
+				  "an ASN database (geoip.asn_db in the "
+				  "policy)", key, node->value);
+	if (ipallow_geo_entries_add(geo, &entry) < 0)
+		return loader_oom(ld);
+	return 1;
+}
+
 static int add_set(struct policy_loader *ld, const char *name,
-		   struct ipallow_prefix_array *arr)
+		   struct ipallow_prefix_array *arr,
+		   struct ipallow_geo_entries *geo)
 {
 	struct ipallow_policy *policy = ld->policy;
 	struct ipallow_set **sets, *set;
@@ -660,6 +695,8 @@ static int add_set(struct policy_loader *ld, const char *name,
 	policy->sets = sets;
 	if (ipallow_set_create(name, arr, &set) < 0)
 		return loader_oom(ld);
+	set->geo = *geo;
+	memset(geo, 0, sizeof(*geo));
 	policy->sets[policy->sets_count++] = set;
 	return 0;
 }
@@ -709,8 +746,10 @@ static int handle_sets(struct policy_loader *ld, const struct ynode *node)
 	for (i = 0; i < node->count; i += 2) {
 		const struct ynode *key = node->items[i], *value = node->items[i + 1];
 		struct ipallow_prefix_array arr = { NULL, 0, 0 };
+		struct ipallow_geo_entries geo;
 		int ret = 0;
 
+		memset(&geo, 0, sizeof(geo));
 		if (key->type != YNODE_SCALAR || !is_name(key->value, true) ||
 		    strlen(key->value) > 64)
 			return node_error(ld, key, "set names are letters, "
@@ -728,16 +767,151 @@ static int handle_sets(struct policy_loader *ld, const struct ynode *node)
 			char what[80];
 
 			snprintf(what, sizeof(what), "set '%s'", key->value);
-			for (j = 0; j < value->count && ret == 0; j++)
-				ret = add_prefix_node(ld, what, value->items[j],
-						      &arr);
+			for (j = 0; j < value->count && ret == 0; j++) {
+				ret = add_geo_node(ld, what, value->items[j],
+						   &geo);
+				if (ret == 0)
+					ret = add_prefix_node(ld, what,
+							      value->items[j],
+							      &arr);
+				else if (ret > 0)
+					ret = 0;
+			}
 		}
 		if (ret == 0)
-			ret = add_set(ld, key->value, &arr);
+			ret = add_set(ld, key->value, &arr, &geo);
 		ipallow_prefix_array_free(&arr);
+		ipallow_geo_entries_free(&geo);
 		if (ret < 0)
 			return -1;
 	}
+	return 0;
+}
+
+/* domains: { example.com: "LIST", "*": "LIST" } (SPEC 9.4). The lists
+   are checked in policy_finish(), once sets and databases are known. */
+static int handle_domains(struct policy_loader *ld, const struct ynode *node)
+{
+	struct ipallow_policy *policy = ld->policy;
+	size_t i, j;
+
+	if (node->type != YNODE_MAP)
+		return node_error(ld, node, "domains must be a mapping of "
+				  "domain names to lists");
+	policy->domains = ipallow_calloc(node->count / 2 + 1,
+					 sizeof(*policy->domains));
+	if (policy->domains == NULL)
+		return loader_oom(ld);
+	for (i = 0; i < node->count; i += 2) {
+		const struct ynode *key = node->items[i], *value = node->items[i + 1];
+		struct ipallow_domain_list *d;
+
+		if (key->type != YNODE_SCALAR ||
+		    (strcmp(key->value, "*") != 0 &&
+		     (!is_name(key->value, true) || key->value[0] == '.' ||
+		      strlen(key->value) > 128)))
+			return node_error(ld, key, "domains: keys are domain "
+					  "names (letters, digits, '-', '.') "
+					  "or \"*\"");
+		for (j = 0; j < i; j += 2) {
+			if (strcasecmp(node->items[j]->value, key->value) == 0)
+				return node_error(ld, key, "duplicate domain "
+						  "'%.64s'", key->value);
+		}
+		if (value->type != YNODE_SCALAR)
+			return node_error(ld, value, "domains.%s must be one "
+					  "list text, e.g. \"@office, "
+					  "country:DE\"", key->value);
+		d = &policy->domains[policy->domains_count];
+		d->domain = ipallow_strdup(key->value);
+		d->text = ipallow_strdup(value->plain_null ? "" : value->value);
+		d->line = value->line;
+		d->column = value->column;
+		policy->domains_count++;
+		if (d->domain == NULL || d->text == NULL)
+			return loader_oom(ld);
+	}
+	return 0;
+}
+
+/* A database path, relative ones against the policy's directory. */
+static int geoip_path(struct policy_loader *ld, const char *key,
+		      const struct ynode *node, char **path_r)
+{
+	size_t len;
+
+	if (node->type != YNODE_SCALAR || node->value[0] == '\0')
+		return node_error(ld, node, "%s must be a path", key);
+	if (node->value[0] == '/' || ld->base_dir == NULL) {
+		*path_r = ipallow_strdup(node->value);
+	} else {
+		len = strlen(ld->base_dir) + strlen(node->value) + 2;
+		*path_r = ipallow_malloc(len);
+		if (*path_r != NULL)
+			snprintf(*path_r, len, "%s/%s", ld->base_dir,
+				 node->value);
+	}
+	return *path_r == NULL ? loader_oom(ld) : 0;
+}
+
+/* geoip: { country_db: PATH, asn_db: PATH }, handled before every other
+   key (sets and domains need to know which databases exist). A database
+   that does not open is a load error: fail closed. */
+static int handle_geoip_first(struct policy_loader *ld,
+			      const struct ynode *node)
+{
+	struct ipallow_policy *policy = ld->policy;
+	const struct ynode *country = NULL, *asn = NULL, *at;
+	char *error = NULL;
+	size_t i;
+	int ret;
+
+	if (node->type != YNODE_MAP)
+		return node_error(ld, node, "geoip must be a mapping");
+	for (i = 0; i < node->count; i += 2) {
+		const struct ynode *key = node->items[i];
+
+		if (key->type == YNODE_SCALAR &&
+		    strcmp(key->value, "country_db") == 0 && country == NULL)
+			country = node->items[i + 1];
+		else if (key->type == YNODE_SCALAR &&
+			 strcmp(key->value, "asn_db") == 0 && asn == NULL)
+			asn = node->items[i + 1];
+		else if (key->type == YNODE_SCALAR &&
+			 (strcmp(key->value, "country_db") == 0 ||
+			  strcmp(key->value, "asn_db") == 0))
+			return node_error(ld, key, "duplicate key '%s'",
+					  key->value);
+		else
+			return node_error(ld, key, "unknown key '%.64s' in "
+					  "geoip", key->type == YNODE_SCALAR ?
+					  key->value : "?");
+	}
+	if (country != NULL &&
+	    geoip_path(ld, "geoip.country_db", country, &policy->country_db) < 0)
+		return -1;
+	if (asn != NULL &&
+	    geoip_path(ld, "geoip.asn_db", asn, &policy->asn_db) < 0)
+		return -1;
+	if (country == NULL && asn == NULL)
+		return 0;
+	ret = ipallow_geoip_open(policy->country_db, policy->asn_db,
+				 &policy->geoip, &error);
+	if (ret < 0) {
+		if (error == NULL)
+			return loader_oom(ld);
+		at = strncmp(error, "geoip.asn_db", 12) == 0 ? asn : country;
+		ret = node_error(ld, at, "%s", error);
+		ipallow_free(error);
+		return ret;
+	}
+	return 0;
+}
+
+static int handle_geoip(struct policy_loader *ld ATTR_UNUSED_IPALLOW,
+			const struct ynode *node ATTR_UNUSED_IPALLOW)
+{
+	/* done by handle_geoip_first() */
 	return 0;
 }
 
@@ -750,6 +924,8 @@ static const struct key_handler top_handlers[] = {
 	{ "limits", handle_limits },
 	{ "exempt", handle_exempt },
 	{ "sets", handle_sets },
+	{ "domains", handle_domains },
+	{ "geoip", handle_geoip },
 	{ NULL, NULL }
 };
 
@@ -816,8 +992,30 @@ static int policy_finish(struct policy_loader *ld)
 		return loader_oom(ld);
 	policy->parse_ctx.sets = policy->sets;
 	policy->parse_ctx.sets_count = policy->sets_count;
+	policy->parse_ctx.have_country_db =
+		ipallow_geoip_has_country(policy->geoip);
+	policy->parse_ctx.have_asn_db = ipallow_geoip_has_asn(policy->geoip);
 	/* the policy's context serves the cache; validate makes a copy */
 	policy->parse_ctx.skip_normalised = true;
+	for (i = 0; i < policy->domains_count; i++) {
+		const struct ipallow_domain_list *d = &policy->domains[i];
+		struct ipallow_list *list;
+		char diag[IPALLOW_DIAG_STRLEN];
+		int ret;
+
+		ret = ipallow_list_parse(d->text, &policy->parse_ctx, &list);
+		if (ret < 0)
+			return loader_oom(ld);
+		if (ret == 0) {
+			(void)loader_error(ld, d->line, d->column,
+					   "domains.%s: %s", d->domain,
+					   ipallow_diag_format(&list->errors[0],
+							       diag));
+			ipallow_list_free(&list);
+			return -1;
+		}
+		ipallow_list_free(&list);
+	}
 	policy->cache = ipallow_cache_create(IPALLOW_CACHE_DEFAULT_ENTRIES,
 					     IPALLOW_CACHE_DEFAULT_BYTES);
 	if (policy->cache == NULL)
@@ -856,8 +1054,22 @@ static int policy_load_data(const unsigned char *data, size_t size,
 	if (ret == 0 && root != NULL) {
 		if (root->type == YNODE_SCALAR && root->plain_null)
 			;	/* an empty document: all defaults */
-		else
-			ret = walk_mapping(&ld, "the policy", root, top_handlers);
+		else {
+			size_t i;
+
+			for (i = 0; root->type == YNODE_MAP && i < root->count &&
+				     ret == 0; i += 2) {
+				if (root->items[i]->type == YNODE_SCALAR &&
+				    strcmp(root->items[i]->value, "geoip") == 0) {
+					ret = handle_geoip_first(&ld,
+							root->items[i + 1]);
+					break;
+				}
+			}
+			if (ret == 0)
+				ret = walk_mapping(&ld, "the policy", root,
+						   top_handlers);
+		}
 	}
 	if (ret == 0)
 		ret = policy_finish(&ld);
@@ -981,6 +1193,39 @@ int ipallow_policy_load(const char *path, struct ipallow_policy **policy_r,
 	return ret;
 }
 
+const struct ipallow_domain_list *
+ipallow_policy_find_domain(const struct ipallow_policy *policy,
+			   const char *domain)
+{
+	unsigned int i;
+
+	for (i = 0; i < policy->domains_count; i++) {
+		if (strcasecmp(policy->domains[i].domain, domain) == 0)
+			return &policy->domains[i];
+	}
+	return NULL;
+}
+
+int ipallow_policy_set_geoip(struct ipallow_policy *policy,
+			     struct ipallow_geoip *geoip)
+{
+	struct ipallow_cache *cache;
+
+	cache = ipallow_cache_create(IPALLOW_CACHE_DEFAULT_ENTRIES,
+				     IPALLOW_CACHE_DEFAULT_BYTES);
+	if (cache == NULL) {
+		ipallow_geoip_free(&geoip);
+		return -1;
+	}
+	ipallow_cache_free(&policy->cache);
+	policy->cache = cache;
+	ipallow_geoip_free(&policy->geoip);
+	policy->geoip = geoip;
+	policy->parse_ctx.have_country_db = ipallow_geoip_has_country(geoip);
+	policy->parse_ctx.have_asn_db = ipallow_geoip_has_asn(geoip);
+	return 0;
+}
+
 bool ipallow_policy_service_exempt(const struct ipallow_policy *policy,
 				   const char *service)
 {
@@ -1053,6 +1298,14 @@ void ipallow_policy_free(struct ipallow_policy **_policy)
 	for (i = 0; i < policy->sets_count; i++)
 		ipallow_set_free(&policy->sets[i]);
 	ipallow_free(policy->sets);
+	for (i = 0; i < policy->domains_count; i++) {
+		ipallow_free(policy->domains[i].domain);
+		ipallow_free(policy->domains[i].text);
+	}
+	ipallow_free(policy->domains);
+	ipallow_geoip_free(&policy->geoip);
+	ipallow_free(policy->country_db);
+	ipallow_free(policy->asn_db);
 	ipallow_radix_free(&policy->exempt_networks);
 	free_strings(&policy->exempt_services, &policy->exempt_services_count);
 	ipallow_free(policy->reject_reason);

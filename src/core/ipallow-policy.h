@@ -25,6 +25,15 @@ enum ipallow_on_invalid {
 #define IPALLOW_POLICY_MAX_BYTES (1024 * 1024)
 
 struct ipallow_cache;
+struct ipallow_geoip;
+
+/* One domains: entry (SPEC 9.4): the list of every mailbox of a domain
+   that has none of its own. domain "*" is the default for all others. */
+struct ipallow_domain_list {
+	char *domain;		/* as written in the policy */
+	char *text;		/* the list, validated at load */
+	size_t line, column;	/* of the value, for messages */
+};
 
 /* A loaded policy (SPEC §5). Read-only for callers except through
    ipallow_decide(), which uses the list cache. */
@@ -45,6 +54,16 @@ struct ipallow_policy {
 	struct ipallow_radix *exempt_networks;
 	char **exempt_services;
 	unsigned int exempt_services_count;
+
+	/* domains: defaults, "*" included */
+	struct ipallow_domain_list *domains;
+	unsigned int domains_count;
+
+	/* geoip: the configured paths (NULL: not configured) and the
+	   databases, opened with the policy; NULL when neither is set. */
+	char *country_db;
+	char *asn_db;
+	struct ipallow_geoip *geoip;
 
 	struct ipallow_cache *cache;
 };
@@ -70,6 +89,18 @@ bool ipallow_policy_service_exempt(const struct ipallow_policy *policy,
 				   const char *service);
 const struct ipallow_set *
 ipallow_policy_find_set(const struct ipallow_policy *policy, const char *name);
+
+/* The domains: entry for domain (compared without regard to case), "*"
+   included, or NULL. */
+const struct ipallow_domain_list *
+ipallow_policy_find_domain(const struct ipallow_policy *policy,
+			   const char *domain);
+
+/* Replaces the policy's databases with geoip (taken over; may be NULL),
+   for tests and fuzzers that play the databases. Lists compiled so far
+   are dropped. Returns 0, or -1 when out of memory. */
+int ipallow_policy_set_geoip(struct ipallow_policy *policy,
+			     struct ipallow_geoip *geoip);
 
 const char *ipallow_mode_to_string(enum ipallow_mode mode);
 const char *ipallow_unknown_ip_to_string(enum ipallow_unknown_ip value);

@@ -234,6 +234,7 @@ void ipallow_set_free(struct ipallow_set **_set)
 		return;
 	*_set = NULL;
 	ipallow_radix_free(&set->radix);
+	ipallow_geo_entries_free(&set->geo);
 	ipallow_free(set->name);
 	ipallow_free(set);
 }

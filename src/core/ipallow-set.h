@@ -2,12 +2,14 @@
 #define IPALLOW_SET_H
 
 #include "ipallow-radix.h"
+#include "ipallow-geoip.h"
 
 /* A named, shared set of networks (policy "sets:"), compiled once. */
 struct ipallow_set {
 	char *name;
 	struct ipallow_radix *radix;
 	size_t prefix_count;	/* prefixes as written */
+	struct ipallow_geo_entries geo;	/* country: and asn: entries */
 };
 
 /* Growable array of prefixes, used while reading sets and groups. */
