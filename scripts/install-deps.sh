@@ -6,7 +6,8 @@ set -eu
 PACKAGES="build-essential autoconf automake libtool pkg-config
  dovecot-dev dovecot-core dovecot-imapd dovecot-pop3d dovecot-submissiond
  dovecot-managesieved dovecot-sqlite dovecot-lmtpd
- libcidr-dev libyaml-dev check
+ libcidr-dev libyaml-dev libmaxminddb-dev check
+ mmdb-bin libmaxmind-db-writer-perl
  python3 sqlite3 clang libclang-rt-14-dev valgrind iproute2 procps
  haproxy curl radicale python3-radicale-dovecot-auth debootstrap"
 

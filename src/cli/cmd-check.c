@@ -10,6 +10,63 @@
 #include "ipallow-cli.h"
 #include "ipallow-decide.h"
 #include "ipallow-cache.h"
+#include "ipallow-log.h"
+
+#define CHECK_MAX_FIELDS 32
+
+/* The userdb fields of the mailbox, as --nets, --mode and --field give
+   them. */
+struct check_fields {
+	const char *field;	/* the policy's field name */
+	const char *nets;	/* --nets: <field> */
+	const char *mode;	/* --mode: <field>_mode */
+	const char *names[CHECK_MAX_FIELDS], *values[CHECK_MAX_FIELDS];
+	unsigned int count;
+};
+
+static const char *check_get_field(void *context, const char *name)
+{
+	const struct check_fields *fields = context;
+	char mode_name[IPALLOW_LIST_NAME_MAX];
+	unsigned int i;
+
+	/* --field NAME=VALUE last: it may override the shortcuts */
+	for (i = fields->count; i > 0; i--) {
+		if (strcmp(fields->names[i - 1], name) == 0)
+			return fields->values[i - 1];
+	}
+	if (strcmp(name, fields->field) == 0)
+		return fields->nets;
+	snprintf(mode_name, sizeof(mode_name), "%s_mode", fields->field);
+	if (strcmp(name, mode_name) == 0)
+		return fields->mode;
+	return NULL;
+}
+
+/* The text of the list the decision used. */
+static const char *check_list_text(const struct ipallow_policy *policy,
+				   const struct ipallow_request *req,
+				   const struct ipallow_decision *dec)
+{
+	const struct ipallow_domain_list *domain;
+	const char *at;
+
+	switch (dec->list_source) {
+	case IPALLOW_LIST_SOURCE_NONE:
+		return "";
+	case IPALLOW_LIST_SOURCE_SERVICE_FIELD:
+	case IPALLOW_LIST_SOURCE_FIELD:
+		return check_get_field(req->field_context, dec->list_name);
+	case IPALLOW_LIST_SOURCE_DOMAIN:
+		at = strrchr(req->user, '@');
+		domain = ipallow_policy_find_domain(policy, at + 1);
+		return domain->text;
+	case IPALLOW_LIST_SOURCE_DOMAIN_DEFAULT:
+		domain = ipallow_policy_find_domain(policy, "*");
+		return domain->text;
+	}
+	return "";
+}
 
 int cmd_check(int argc, char **argv)
 {
@@ -17,6 +74,9 @@ int cmd_check(int argc, char **argv)
 		{ "policy", required_argument, NULL, 'p' },
 		{ "service", required_argument, NULL, 's' },
 		{ "nets", required_argument, NULL, 'n' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "field", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -24,14 +84,19 @@ int cmd_check(int argc, char **argv)
 	struct ipallow_policy *policy;
 	struct ipallow_request req;
 	struct ipallow_decision dec;
-	char rule[128];
+	struct check_fields fields;
+	char rule[IPALLOW_LIST_NAME_MAX + 32], line[IPALLOW_LOG_LINE_MAX];
+	struct ipallow_log_ctx log_ctx;
+	char *eq;
 	bool goes_on;
 	int c;
 
 	memset(&req, 0, sizeof(req));
+	memset(&fields, 0, sizeof(fields));
 	req.service = "imap";
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:s:n:h", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:s:n:u:m:f:h", options,
+				NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			policy_path = optarg;
@@ -40,7 +105,26 @@ int cmd_check(int argc, char **argv)
 			req.service = optarg;
 			break;
 		case 'n':
-			req.list_text = optarg;
+			fields.nets = optarg;
+			break;
+		case 'u':
+			req.user = optarg;
+			break;
+		case 'm':
+			fields.mode = optarg;
+			break;
+		case 'f':
+			eq = strchr(optarg, '=');
+			if (eq == NULL || eq == optarg ||
+			    fields.count == CHECK_MAX_FIELDS) {
+				fprintf(stderr, "ipallow: --field wants "
+					"NAME=VALUE (at most %d)\n",
+					CHECK_MAX_FIELDS);
+				return EXIT_USAGE;
+			}
+			*eq = '\0';
+			fields.names[fields.count] = optarg;
+			fields.values[fields.count++] = eq + 1;
 			break;
 		default:
 			return cli_usage("check");
@@ -63,16 +147,31 @@ int cmd_check(int argc, char **argv)
 	if (cli_load_policy(policy_path, &policy) < 0)
 		return EXIT_USAGE;
 
+	fields.field = policy->field;
+	req.get_field = check_get_field;
+	req.field_context = &fields;
 	goes_on = ipallow_decide(policy, &req, &dec);
 	printf("%s (%s)\n", ipallow_result_to_string(dec.result),
-	       ipallow_rule_describe(dec.rule, policy->field, rule, sizeof(rule)));
+	       ipallow_rule_describe(dec.rule,
+				     ipallow_decision_list_name(&dec, policy->field),
+				     rule, sizeof(rule)));
+	memset(&log_ctx, 0, sizeof(log_ctx));
+	log_ctx.user = req.user;
+	log_ctx.service = req.service;
+	log_ctx.client_ip = req.client_ip;
+	log_ctx.field = policy->field;
+	if (ipallow_log_bad_mode(&dec, &log_ctx, line, sizeof(line)) != NULL)
+		printf("  warning: %s\n", line);
+	if (ipallow_log_geoip_error(&dec, &log_ctx, line, sizeof(line)) != NULL)
+		printf("  warning: %s\n", line);
 	if (dec.error_count > 0) {
 		const struct ipallow_list *list;
 		char diag[IPALLOW_DIAG_STRLEN];
 		unsigned int i;
 
 		/* the decision used the cache; fetch the list for all errors */
-		if (ipallow_cache_get(policy->cache, req.list_text,
+		if (ipallow_cache_get(policy->cache,
+				      check_list_text(policy, &req, &dec),
 				      &policy->parse_ctx, &list) >= 0 &&
 		    list != NULL) {
 			for (i = 0; i < list->error_count &&

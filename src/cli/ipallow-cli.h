@@ -18,6 +18,7 @@ int cmd_check(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_policy_check(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_lookup(int argc, char **argv);
 
 /* Prints the usage of one command (or all when NULL) on stderr and
    returns EXIT_USAGE. */

@@ -12,10 +12,12 @@
 
 static const struct cli_command commands[] = {
 	{ "check", cmd_check,
-	  "check [--policy FILE] [--service S] [--nets LIST] IP" },
+	  "check [--policy FILE] [--service S] [--nets LIST] [--user U] "
+	  "[--mode M] [--field NAME=VALUE]... IP" },
 	{ "validate", cmd_validate,
 	  "validate [--policy FILE] [--json] LIST|-" },
 	{ "policy-check", cmd_policy_check, "policy-check FILE" },
+	{ "lookup", cmd_lookup, "lookup [--policy FILE] IP" },
 	{ "bench", cmd_bench,
 	  "bench [--rounds N] PREFIX-FILE ADDRESS-FILE" },
 };

@@ -103,15 +103,16 @@ EOF
 printf '192.0.2.0/24\n  10/8 # short\n' >"$tmp/bad.nets"
 
 usage_check='usage:
-  ipallow check [--policy FILE] [--service S] [--nets LIST] IP'
+  ipallow check [--policy FILE] [--service S] [--nets LIST] [--user U] [--mode M] [--field NAME=VALUE]... IP'
 usage_validate='usage:
   ipallow validate [--policy FILE] [--json] LIST|-'
 usage_policy='usage:
   ipallow policy-check FILE'
 usage_all='usage:
-  ipallow check [--policy FILE] [--service S] [--nets LIST] IP
+  ipallow check [--policy FILE] [--service S] [--nets LIST] [--user U] [--mode M] [--field NAME=VALUE]... IP
   ipallow validate [--policy FILE] [--json] LIST|-
   ipallow policy-check FILE
+  ipallow lookup [--policy FILE] IP
   ipallow bench [--rounds N] PREFIX-FILE ADDRESS-FILE'
 short='IPv4 shorthand is not allowed'
 
@@ -361,6 +362,132 @@ t policy-check-no-arg 2 '' "$usage_policy" "$IPALLOW" policy-check
 t policy-check-option 2 '' "$usage_policy" "$IPALLOW" policy-check --help
 t policy-check-two-args 2 '' "$usage_policy" \
 	"$IPALLOW" policy-check "$tmp/report.yaml" "$tmp/report.yaml"
+
+# --- countries, ASNs, domains, per-service lists, report per mailbox
+# (SPEC 9.3, 9.4), against databases built here from documentation
+# ranges (tests/geoip/make-mmdb.pl) ---
+
+make_mmdb="${srcdir:-$(dirname "$0")}/../geoip/make-mmdb.pl"
+if ! perl "$make_mmdb" "$tmp" >"$tmp/err" 2>&1; then
+	echo "FAIL make-mmdb: could not build the test databases"
+	cat "$tmp/err"
+	fail=$((fail + 1))
+fi
+cat >"$tmp/geo.yaml" <<EOF
+geoip:
+  country_db: country.mmdb
+  asn_db: asn.mmdb
+sets:
+  office: [203.0.113.0/25, "country:at"]
+domains:
+  example.com: "@office, country:DE"
+  "*": "country:US, asn:64496"
+EOF
+printf 'geoip: { country_db: dbip-country.mmdb }\n' >"$tmp/dbip.yaml"
+printf 'geoip: { country_db: missing.mmdb }\n' >"$tmp/geo-missing.yaml"
+printf 'geoip:\n  asn_db: corrupt.mmdb\n' >"$tmp/geo-corrupt.yaml"
+printf 'sets:\n  eu: [192.0.2.0/24, "asn:64500"]\n' >"$tmp/geo-nodb.yaml"
+printf 'geoip: { country_db: country.mmdb }\ndomains:\n  example.com: "country:DE, asn:1"\n' \
+	>"$tmp/geo-domain-asn.yaml"
+geo="$tmp/geo.yaml"
+
+t lookup-de 0 'country=DE asn=64500' '' "$IPALLOW" lookup --policy "$geo" 192.0.2.7
+t lookup-us-v6 0 'country=US asn=-' '' "$IPALLOW" lookup --policy "$geo" 2001:db8:5::1
+t lookup-mapped 0 'country=DE asn=64500' '' "$IPALLOW" lookup --policy "$geo" ::ffff:192.0.2.7
+t lookup-6to4 0 'country=DE asn=64500' '' "$IPALLOW" lookup --policy "$geo" 2002:c000:207::1
+t lookup-no-country 0 'country=- asn=64496' '' "$IPALLOW" lookup --policy "$geo" 203.0.113.200
+t lookup-unknown 0 'country=- asn=-' '' "$IPALLOW" lookup --policy "$geo" 100.64.0.1
+t lookup-dbip 0 'country=DE asn=-' '' "$IPALLOW" lookup --policy "$tmp/dbip.yaml" 2001:db8:de::9
+t lookup-no-db 0 'country=- asn=-' \
+	'ipallow: the policy names no database (geoip.country_db, geoip.asn_db)' \
+	"$IPALLOW" lookup --policy "$nopol" 192.0.2.7
+t lookup-usage 2 '' 'usage:
+  ipallow lookup [--policy FILE] IP' "$IPALLOW" lookup
+t lookup-missing-db 2 '' "ipallow: policy not loaded: $tmp/geo-missing.yaml:1:22: geoip.country_db: $tmp/missing.mmdb: No such file or directory" \
+	"$IPALLOW" lookup --policy "$tmp/geo-missing.yaml" 192.0.2.7
+t policy-corrupt-db 1 '' "$tmp/geo-corrupt.yaml:2:11: geoip.asn_db: $tmp/corrupt.mmdb: The MaxMind DB file contains invalid metadata" \
+	"$IPALLOW" policy-check "$tmp/geo-corrupt.yaml"
+t policy-set-without-db 1 '' "$tmp/geo-nodb.yaml:2:22: set 'eu': \"asn:64500\": asn entries need an ASN database (geoip.asn_db in the policy)" \
+	"$IPALLOW" policy-check "$tmp/geo-nodb.yaml"
+t policy-domain-without-db 1 '' "$tmp/geo-domain-asn.yaml:3:16: domains.example.com: entry 2 \"asn:1\": asn entries need an ASN database (geoip.asn_db in the policy)" \
+	"$IPALLOW" policy-check "$tmp/geo-domain-asn.yaml"
+
+t validate-geo 0 'country:DE, asn:64496, country:AT, 192.0.2.0/24' '' \
+	"$IPALLOW" validate --policy "$geo" 'country:de asn:64496,country:At 192.0.2.0/24'
+t validate-geo-bad 1 'error: entry 1, column 1: "Country:DE": write country: and asn: in lower case
+error: entry 2, column 12: "country:DEU": a country is two letters (ISO 3166-1 alpha-2, e.g. country:DE)
+error: entry 3, column 24: "country:D1": a country is two letters (ISO 3166-1 alpha-2, e.g. country:DE)
+error: entry 4, column 35: "asn:0": AS number 0 is reserved; AS numbers are 1 to 4294967295
+error: entry 5, column 41: "asn:012": an AS number has no leading zeros
+error: entry 6, column 49: "asn:AS1": write the AS number without "AS" (asn:64496, not asn:AS64496)
+error: entry 7, column 57: "asn:4294967296": AS numbers are 1 to 4294967295
+error: entry 8, column 72: "asn:": an AS number is decimal digits (e.g. asn:64496)
+error: entry 9, column 77: "asn:+1": an AS number is decimal digits (e.g. asn:64496)' '' \
+	"$IPALLOW" validate --policy "$geo" 'Country:DE country:DEU country:D1 asn:0 asn:012 asn:AS1 asn:4294967296 asn: asn:+1'
+t validate-geo-max 0 'asn:4294967295, asn:1' '' \
+	"$IPALLOW" validate --policy "$geo" 'asn:4294967295 asn:1'
+t validate-geo-nodb 1 'error: entry 1, column 1: "country:DE": country entries need a country database (geoip.country_db in the policy)
+error: entry 2, column 12: "asn:64496": asn entries need an ASN database (geoip.asn_db in the policy)' '' \
+	"$IPALLOW" validate --policy "$nopol" 'country:DE asn:64496'
+
+t check-country-allow 0 'allow (in allow_nets)' '' \
+	"$IPALLOW" check --policy "$geo" --nets 'country:DE' 192.0.2.7
+t check-country-deny 1 'deny (not in allow_nets)' '' \
+	"$IPALLOW" check --policy "$geo" --nets 'country:DE' 198.51.100.7
+t check-country-unknown 1 'deny (not in allow_nets)' '' \
+	"$IPALLOW" check --policy "$geo" --nets 'country:DE, country:US' 203.0.113.9
+t check-country-mapped 0 'allow (in allow_nets)' '' \
+	"$IPALLOW" check --policy "$geo" --nets 'country:DE' ::ffff:192.0.2.7
+t check-country-v6 0 'allow (in allow_nets)' '' \
+	"$IPALLOW" check --policy "$geo" --nets 'country:DE' 2001:db8:de::1
+t check-asn-allow 0 'allow (in allow_nets)' '' \
+	"$IPALLOW" check --policy "$geo" --nets 'asn:64496' 203.0.113.9
+t check-asn-deny 1 'deny (not in allow_nets)' '' \
+	"$IPALLOW" check --policy "$geo" --nets 'asn:64496' 192.0.2.7
+t check-set-country 0 'allow (in allow_nets)' '' \
+	"$IPALLOW" check --policy "$geo" --nets '@office' 203.0.113.9
+t check-geo-nodb 1 'deny (invalid allow_nets)
+  error: entry 1 "country:DE": country entries need a country database (geoip.country_db in the policy)' '' \
+	"$IPALLOW" check --policy "$nopol" --nets 'country:DE' 192.0.2.7
+
+# the list: allow_nets_<service>, then allow_nets, domains.<domain>, "*"
+t check-domain 0 'allow (in domains.example.com)' '' \
+	"$IPALLOW" check --policy "$geo" --user alice@example.com 192.0.2.7
+t check-domain-case 1 'deny (not in domains.example.com)' '' \
+	"$IPALLOW" check --policy "$geo" --user alice@Example.COM 198.51.100.7
+t check-domain-last-at 0 'allow (in domains.example.com)' '' \
+	"$IPALLOW" check --policy "$geo" --user 'a@b@example.com' 192.0.2.7
+t check-domain-star 0 'allow (in domains."*")' '' \
+	"$IPALLOW" check --policy "$geo" --user bob@other.org 198.51.100.7
+t check-domain-star-nouser 1 'deny (not in domains."*")' '' \
+	"$IPALLOW" check --policy "$geo" 192.0.2.7
+t check-domain-field-wins 0 'allow (in allow_nets)' '' \
+	"$IPALLOW" check --policy "$geo" --user alice@example.com --nets 198.51.100.0/24 198.51.100.7
+t check-domain-escape 0 'allow (in allow_nets)' '' \
+	"$IPALLOW" check --policy "$geo" --user alice@example.com --nets '0.0.0.0/0, ::/0' 198.51.100.7
+t check-domain-blank-field 1 'deny (not in domains.example.com)' '' \
+	"$IPALLOW" check --policy "$geo" --user alice@example.com --nets ' , ' 198.51.100.7
+t check-service-field 1 'deny (not in allow_nets_imap)' '' \
+	"$IPALLOW" check --policy "$geo" --user alice@example.com --nets 198.51.100.0/24 \
+	--field allow_nets_imap=192.0.2.0/24 198.51.100.7
+t check-service-field-other 0 'allow (in allow_nets)' '' \
+	"$IPALLOW" check --policy "$geo" --service pop3 --user alice@example.com \
+	--nets 198.51.100.0/24 --field allow_nets_imap=192.0.2.0/24 198.51.100.7
+t check-service-field-smtp 0 'allow (in allow_nets_smtp)' '' \
+	"$IPALLOW" check --policy "$geo" --service smtp --field allow_nets_smtp=asn:64501 198.51.100.7
+t check-service-exempt 0 'exempt (exempt service)' '' \
+	"$IPALLOW" check --policy "$geo" --service caldav --field allow_nets_caldav=192.0.2.1 198.51.100.7
+t check-mode-report 0 'report (not in domains."*")' '' \
+	"$IPALLOW" check --policy "$geo" --user bob@other.org --mode report 192.0.2.7
+t check-mode-field 0 'report (not in domains."*")' '' \
+	"$IPALLOW" check --policy "$geo" --user bob@other.org --field allow_nets_mode=report 192.0.2.7
+t check-mode-enforce 1 'deny (not in domains."*")' '' \
+	"$IPALLOW" check --policy "$geo" --user bob@other.org --mode enforce 192.0.2.7
+t check-mode-bad 1 'deny (not in domains."*")
+  warning: invalid allow_nets_mode "Report" for user=bob@other.org: must be enforce or report; enforce used' '' \
+	"$IPALLOW" check --policy "$geo" --user bob@other.org --mode Report 192.0.2.7
+t check-field-bad 2 '' 'ipallow: --field wants NAME=VALUE (at most 32)' \
+	"$IPALLOW" check --policy "$geo" --field allow_nets 192.0.2.7
 
 # --- ipallow bench (a smoke test; timing lives in bench/) ---
 
