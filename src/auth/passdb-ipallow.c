@@ -72,13 +72,15 @@ passdb_ipallow_field(const struct ipallow_passdb_module *module)
 		IPALLOW_DEFAULT_FIELD;
 }
 
-/* The list as the passdb returned it in userdb_<field>, or NULL. */
-static const char *
-passdb_ipallow_list_text(struct auth_request *request, const char *field)
+/* A userdb field as the passdb returned it (userdb_<name>), or NULL:
+   the core asks for <field>_<service>, <field> and <field>_mode. */
+static const char *passdb_ipallow_get_field(void *context, const char *name)
 {
+	struct auth_request *request = context;
+
 	if (request->fields.userdb_reply == NULL)
 		return NULL;
-	return auth_fields_find(request->fields.userdb_reply, field);
+	return auth_fields_find(request->fields.userdb_reply, name);
 }
 
 /* Logs the decision and emits ipallow_check_finished. Deny and report
@@ -133,7 +135,9 @@ passdb_ipallow_decide(struct auth_request *request,
 
 	i_zero(&req);
 	req.service = ipallow_request_service(request);
-	req.list_text = passdb_ipallow_list_text(request, ctx->field);
+	req.user = request->fields.user;
+	req.get_field = passdb_ipallow_get_field;
+	req.field_context = request;
 	req.client_ip = ctx->client_ip;
 	(void)ipallow_decide(module->policy, &req, dec_r);
 	return "";

@@ -46,12 +46,17 @@ void ipallow_dovecot_log(struct event *event,
 		if (invalid != NULL)
 			e_warning(event, IPALLOW_LOG_PREFIX"%s", invalid);
 	}
+	if (ipallow_log_bad_mode(dec, ctx, line, sizeof(line)) != NULL)
+		e_warning(event, IPALLOW_LOG_PREFIX"%s", line);
+	if (ipallow_log_geoip_error(dec, ctx, line, sizeof(line)) != NULL)
+		e_error(event, IPALLOW_LOG_PREFIX"%s", line);
 
 	e = event_create_passthrough(event)->
 		set_name(IPALLOW_EVENT_NAME)->
 		add_str("result", ipallow_result_to_string(dec->result))->
 		add_str("rule", ipallow_rule_to_string(dec->rule))->
-		add_str("service", ctx->service == NULL ? "" : ctx->service);
+		add_str("service", ctx->service == NULL ? "" : ctx->service)->
+		add_str("list", ipallow_list_source_to_string(dec->list_source));
 	(void)ipallow_log_decision(dec, ctx, line, sizeof(line));
 	if (dec->rule == IPALLOW_RULE_NO_POLICY) {
 		e_error(e->event(), IPALLOW_LOG_PREFIX"%s: %s", line,

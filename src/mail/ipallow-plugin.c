@@ -102,6 +102,12 @@ ipallow_userdb_field(const struct mail_user *user, const char *field)
 	return NULL;
 }
 
+/* The core's field getter over the userdb reply. */
+static const char *ipallow_session_get_field(void *context, const char *name)
+{
+	return ipallow_userdb_field(context, name);
+}
+
 static struct ipallow_loaded_policy *
 ipallow_mail_policy_get(const char *path)
 {
@@ -212,7 +218,9 @@ ipallow_session_check(struct mail_user *user, struct ipallow_decision *dec)
 
 		i_zero(&req);
 		req.service = ctx.service;
-		req.list_text = ipallow_userdb_field(user, ctx.field);
+		req.user = user->username;
+		req.get_field = ipallow_session_get_field;
+		req.field_context = user;
 		req.client_ip = ctx.client_ip;
 		(void)ipallow_decide(policy, &req, dec);
 	}
