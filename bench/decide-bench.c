@@ -10,6 +10,11 @@
    - decide_miss_us: ipallow_decide() with a list text never seen before,
      so every call parses, compiles and inserts into the cache (and evicts
      once the cache is full).
+   - decide_country_ns (with a directory of make-mmdb.pl files as the
+     second argument): the cached decision for the same clients with
+     ", country:DE, asn:64496" added to the list, so every client the
+     prefixes miss costs a lookup in both MaxMind databases;
+     country_extra_ns is its difference to decide_cached_ns (medians).
    Times are this thread's CPU time. Medians of several rounds,
    "key=value" lines for bench/run.sh. */
 #include "config.h"
@@ -80,7 +85,7 @@ int main(int argc, char **argv)
 	char (*texts)[sizeof(list10) + 32];
 
 	if (rounds == 0 || rounds > ROUNDS_MAX) {
-		fprintf(stderr, "usage: decide-bench [ROUNDS]\n");
+		fprintf(stderr, "usage: decide-bench [ROUNDS [MMDB-DIR]]\n");
 		return 2;
 	}
 	for (unsigned int i = 0; i < CLIENTS; i++) {
@@ -161,6 +166,40 @@ int main(int argc, char **argv)
 	}
 	printf("list_entries=10\nlist_bytes=%zu\nrounds=%u\n",
 	       sizeof(list10) - 1, rounds);
+	if (argc > 2) {
+		double country[ROUNDS_MAX], a, b;
+		struct ipallow_policy *geo_policy;
+		char yaml[1024], list[sizeof(list10) + 64], *error = NULL;
+
+		snprintf(yaml, sizeof(yaml), "geoip:\n  country_db: %s/country.mmdb\n"
+			 "  asn_db: %s/asn.mmdb\n", argv[2], argv[2]);
+		if (ipallow_policy_load_buffer((const unsigned char *)yaml,
+					       strlen(yaml), "bench.yaml",
+					       &geo_policy, &error) < 0) {
+			fprintf(stderr, "%s\n", error);
+			return 2;
+		}
+		snprintf(list, sizeof(list), "%s, country:DE, asn:64496", list10);
+		req.list_text = list;
+		for (unsigned int r = 0; r < rounds; r++) {
+			double t0 = now_ns();
+
+			for (unsigned int i = 0; i < n_cached; i++) {
+				req.client_ip = addrs[i % CLIENTS];
+				(void)ipallow_decide(geo_policy, &req, &dec);
+			}
+			country[r] = (now_ns() - t0) / n_cached;
+		}
+		ipallow_policy_free(&geo_policy);
+		qsort(cached, rounds, sizeof(double), double_cmp);
+		qsort(country, rounds, sizeof(double), double_cmp);
+		a = rounds % 2 == 1 ? cached[rounds / 2] :
+			(cached[rounds / 2 - 1] + cached[rounds / 2]) / 2;
+		b = rounds % 2 == 1 ? country[rounds / 2] :
+			(country[rounds / 2 - 1] + country[rounds / 2]) / 2;
+		print_stat("decide_country_ns", country, rounds);
+		printf("country_extra_ns=%.3f\n", b - a);
+	}
 	print_stat("decide_cached_ns", cached, rounds);
 	print_stat("compile_us", compile, rounds);
 	print_stat("decide_miss_us", miss, rounds);
