@@ -6,7 +6,8 @@
 # The core is compiled directly from src/core/ (it needs nothing from
 # Dovecot and no configure run): a minimal config.h is generated in the
 # build directory. Needs clang with libFuzzer and the sanitizer runtimes
-# (Debian: clang libclang-rt-14-dev), libcidr-dev and libyaml-dev.
+# (Debian: clang libclang-rt-14-dev), libcidr-dev, libyaml-dev and
+# libmaxminddb-dev.
 # Environment: CC (default clang), EXTRA_CFLAGS.
 set -eu
 
@@ -15,7 +16,7 @@ build=${1:-/tmp/ipallow-fuzz}
 cc=${CC:-clang}
 # every fuzz/fuzz-*.c is a target; common.c holds the shared helpers
 targets=$(cd "$top/fuzz" && ls fuzz-*.c | sed -e 's/\.c$//')
-core="alloc addr prefix radix list set policy cache decide log"
+core="alloc addr prefix radix list set geoip policy cache decide log"
 
 if ! command -v "$cc" >/dev/null 2>&1; then
 	echo "fuzz/build.sh: $cc not found (Debian: apt-get install -y clang libclang-rt-14-dev)" >&2
@@ -33,6 +34,7 @@ EOF
 
 yaml_cflags=$(pkg-config --cflags yaml-0.1 2>/dev/null || true)
 yaml_libs=$(pkg-config --libs yaml-0.1 2>/dev/null || echo -lyaml)
+mmdb_libs=$(pkg-config --libs libmaxminddb 2>/dev/null || echo -lmaxminddb)
 san="-fsanitize=address,undefined -fno-sanitize-recover=all"
 cflags="-g -O1 -fno-omit-frame-pointer $san -Wall -Wextra -Wformat=2 \
 -Wmissing-prototypes -Wno-unused-parameter -I$build -I$top/src/core \
@@ -51,6 +53,6 @@ $cc $cflags -c "$top/fuzz/common.c" -o "$build/obj/common.o"
 
 for t in $targets; do
 	$cc $cflags -fsanitize=fuzzer "$top/fuzz/$t.c" "$build/obj/common.o" \
-		$objs -o "$build/$t" -lcidr $yaml_libs
+		$objs -o "$build/$t" -lcidr $yaml_libs $mmdb_libs
 done
 echo "fuzz/build.sh: built" $targets "in $build"

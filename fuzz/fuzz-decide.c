@@ -10,6 +10,12 @@
    list parser and the radix tree. Any difference in result or rule
    aborts.
 
+   country: and asn: entries (SPEC 9.3) are answered by a fake database
+   (fake_geo(): a hash of the address bytes, some addresses unknown) that
+   the policies use instead of MaxMind files; the oracle parses those
+   entries with its own reading of the grammar and asks the same
+   function.
+
    Input layout:
      byte 0   bits 0-2: policy (mode, on_invalid, unknown_ip)
               bits 3-4: service (imap, submission, caldav, unknown)
@@ -49,6 +55,8 @@ static const char *const exempt_services[] = {
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+static int fake_lookup(void *context, const struct ipallow_addr *addr,
+		       struct ipallow_geo_info *info_r);
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -69,7 +77,39 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		FUZZ_CHECK(ipallow_policy_load_buffer((const unsigned char *)yaml,
 			   strlen(yaml), "fuzz-decide.yaml", &policies[i],
 			   &error) == 0, "fixture policy: %s", error);
+		FUZZ_CHECK(ipallow_policy_set_geoip(policies[i],
+			   ipallow_geoip_create_fake(fake_lookup, NULL, true,
+						     true)) == 0,
+			   "out of memory");
 	}
+	return 0;
+}
+
+/* The fake database: country AA..CC and AS 1..5 from a hash of the
+   address, some addresses unknown to either. */
+static void fake_geo(const struct ipallow_addr *addr,
+		     struct ipallow_geo_info *info_r)
+{
+	unsigned int i, n = addr->family == IPALLOW_FAMILY_IPV4 ? 4 : 16;
+	uint32_t h = 0;
+
+	memset(info_r, 0, sizeof(*info_r));
+	if (addr->family == IPALLOW_FAMILY_NONE)
+		return;
+	for (i = 0; i < n; i++)
+		h = h * 31 + addr->bytes[i];
+	if (h % 5 != 0)
+		info_r->country = ((uint32_t)('A' + h % 3) << 8) |
+			(uint32_t)('A' + (h / 3) % 3);
+	if (h % 7 != 0)
+		info_r->asn = 1 + h % 5;
+}
+
+static int fake_lookup(void *context, const struct ipallow_addr *addr,
+		       struct ipallow_geo_info *info_r)
+{
+	(void)context;
+	fake_geo(addr, info_r);
 	return 0;
 }
 
@@ -77,6 +117,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 struct oracle_list {
 	struct ipallow_prefix_array prefixes;
+	uint32_t countries[64], asns[64];
+	unsigned int countries_count, asns_count;
 	const struct fuzz_set *sets[64];
 	unsigned int sets_count;
 	unsigned int entries, valid, errors;
@@ -88,6 +130,63 @@ static bool is_separator(char c)
 	/* SPEC §3: commas and/or white space */
 	return c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
 		c == '\v' || c == '\f';
+}
+
+static bool starts_nocase(const char *s, size_t len, const char *prefix)
+{
+	size_t i, plen = strlen(prefix);
+
+	if (len < plen)
+		return false;
+	for (i = 0; i < plen; i++) {
+		char c = s[i];
+
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (c != prefix[i])
+			return false;
+	}
+	return true;
+}
+
+static bool letter(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* SPEC 9.3, read independently: "country:" + two ASCII letters (any
+   case), "asn:" + 1..4294967295 in decimal without leading zeros; the
+   prefixes in lower case. Returns 1 when s is such an entry and valid,
+   0 when it is none, -1 when it is one but invalid. */
+static int oracle_geo(struct oracle_list *ol, const char *s, size_t len)
+{
+	uint64_t n = 0;
+	size_t i;
+
+	if (starts_nocase(s, len, "country:")) {
+		if (memcmp(s, "country:", 8) != 0 || len != 10 ||
+		    !letter(s[8]) || !letter(s[9]))
+			return -1;
+		if (ol->countries_count < 64)
+			ol->countries[ol->countries_count++] =
+				((uint32_t)(s[8] & ~0x20) << 8) |
+				(uint32_t)(s[9] & ~0x20);
+		return 1;
+	}
+	if (!starts_nocase(s, len, "asn:"))
+		return 0;
+	if (memcmp(s, "asn:", 4) != 0 || len == 4 || len > 14 || s[4] == '0')
+		return -1;
+	for (i = 4; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		n = n * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (n > 4294967295u)
+		return -1;
+	if (ol->asns_count < 64)
+		ol->asns[ol->asns_count++] = (uint32_t)n;
+	return 1;
 }
 
 static void oracle_parse(const char *text, struct oracle_list *ol)
@@ -116,6 +215,14 @@ static void oracle_parse(const char *text, struct oracle_list *ol)
 		if (++ol->entries > IPALLOW_LIST_DEFAULT_MAX_ENTRIES) {
 			ol->over_limit = true;
 			return;
+		}
+		ret = oracle_geo(ol, text + start, pos - start);
+		if (ret != 0) {
+			if (ret < 0)
+				ol->errors++;
+			else
+				ol->valid++;
+			continue;
 		}
 		if (text[start] == '@') {
 			const struct fuzz_set *set =
@@ -146,10 +253,20 @@ static void oracle_parse(const char *text, struct oracle_list *ol)
 static bool oracle_inside(const struct oracle_list *ol,
 			  const struct ipallow_addr *addr)
 {
+	struct ipallow_geo_info info;
 	unsigned int i;
 
 	if (fuzz_brute_contains(ol->prefixes.prefixes, ol->prefixes.count, addr))
 		return true;
+	fake_geo(addr, &info);
+	for (i = 0; i < ol->countries_count; i++) {
+		if (info.country != 0 && info.country == ol->countries[i])
+			return true;
+	}
+	for (i = 0; i < ol->asns_count; i++) {
+		if (info.asn != 0 && info.asn == ol->asns[i])
+			return true;
+	}
 	for (i = 0; i < ol->sets_count; i++) {
 		if (fuzz_brute_contains(ol->sets[i]->prefixes.prefixes,
 					ol->sets[i]->prefixes.count, addr))

@@ -9,6 +9,10 @@
      (first, last, one before, one after and a random address of each
      prefix) the same as the original list and as a brute-force scan
      with ipallow_prefix_contains();
+   - country: and asn: entries (SPEC 9.3, both databases present)
+     normalise to "country:XX" / "asn:N" and re-parse to the same
+     entries; with a context without databases every such entry is an
+     error;
    - tighter limits give either the same list or an over-limit one;
    - when the input is a single client address, ipallow_addr_parse()
      agrees with the list parser and its text round-trips. */
@@ -20,7 +24,7 @@
 /* How many prefixes of one list get probe addresses. */
 #define PROBE_PREFIXES 64
 
-static struct ipallow_parse_ctx ctx_default, ctx_small, ctx_large;
+static struct ipallow_parse_ctx ctx_default, ctx_small, ctx_large, ctx_nodb;
 static struct ipallow_set *ctx_sets[FUZZ_SETS_COUNT];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -39,6 +43,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	ctx_default.limits.max_bytes = IPALLOW_LIST_DEFAULT_MAX_BYTES;
 	ctx_default.sets = ctx_sets;
 	ctx_default.sets_count = FUZZ_SETS_COUNT;
+	ctx_default.have_country_db = true;
+	ctx_default.have_asn_db = true;
 	ctx_small = ctx_default;
 	ctx_small.limits.max_entries = 4;
 	ctx_small.limits.max_bytes = 64;
@@ -47,6 +53,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	ctx_large = ctx_default;
 	ctx_large.limits.max_entries = 1000000;
 	ctx_large.limits.max_bytes = 16 * 1024 * 1024;
+	ctx_nodb = ctx_default;
+	ctx_nodb.have_country_db = false;
+	ctx_nodb.have_asn_db = false;
 	return 0;
 }
 
@@ -83,7 +92,19 @@ static void normalised_prefixes(const char *norm,
 		const char *error = NULL;
 		bool host_bits;
 
-		if (p[0] == '@') {
+		struct ipallow_geo_entry geo;
+		char geo_text[IPALLOW_GEO_ENTRY_STRLEN];
+
+		if (ipallow_geo_entry_parse(p, len, &geo, &error) != 0) {
+			FUZZ_CHECK(ipallow_geo_entry_parse(p, len, &geo, &error) == 1,
+				   "normalised entry \"%.*s\" does not parse: %s",
+				   (int)len, p, error);
+			ipallow_geo_entry_to_str(&geo, geo_text);
+			FUZZ_CHECK(strlen(geo_text) == len &&
+				   memcmp(geo_text, p, len) == 0,
+				   "normalised entry \"%.*s\" is not normal (%s)",
+				   (int)len, p, geo_text);
+		} else if (p[0] == '@') {
 			const struct fuzz_set *set = fuzz_set_find(p + 1, len - 1);
 			unsigned int i;
 
@@ -169,6 +190,22 @@ static void check_normalised(const struct ipallow_list *list,
 	FUZZ_CHECK(strcmp(list2->normalised, list->normalised) == 0,
 		   "normalising \"%s\" again gives \"%s\"", list->normalised,
 		   list2->normalised);
+	FUZZ_CHECK(list2->geo.countries_count == list->geo.countries_count &&
+		   list2->geo.asns_count == list->geo.asns_count &&
+		   (list->geo.countries_count == 0 ||
+		    memcmp(list2->geo.countries, list->geo.countries,
+			   list->geo.countries_count * sizeof(uint32_t)) == 0) &&
+		   (list->geo.asns_count == 0 ||
+		    memcmp(list2->geo.asns, list->geo.asns,
+			   list->geo.asns_count * sizeof(uint32_t)) == 0),
+		   "normalised \"%s\": other country/asn entries",
+		   list->normalised);
+	for (i = 1; i < list->geo.countries_count; i++)
+		FUZZ_CHECK(list->geo.countries[i - 1] < list->geo.countries[i],
+			   "countries not sorted");
+	for (i = 1; i < list->geo.asns_count; i++)
+		FUZZ_CHECK(list->geo.asns[i - 1] < list->geo.asns[i],
+			   "asns not sorted");
 
 	normalised_prefixes(list->normalised, &arr, sets, &sets_count);
 	memset(noise, 0, sizeof(noise));
@@ -303,6 +340,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_normalised(list, data, size);
 	check_limits(list, ret, text);
 	check_addr(list, ret, text);
+	if (!list->over_limit &&
+	    list->geo.countries_count + list->geo.asns_count > 0) {
+		struct ipallow_list *nodb;
+
+		/* without the databases, the same entries are errors */
+		FUZZ_CHECK(ipallow_list_parse(text, &ctx_nodb, &nodb) == 0,
+			   "\"%.200s\": valid without databases", text);
+		FUZZ_CHECK(nodb->geo.countries_count + nodb->geo.asns_count == 0,
+			   "geo entries without databases");
+		ipallow_list_free(&nodb);
+	}
 
 	ipallow_list_free(&list);
 	FUZZ_CHECK(list == NULL, "free did not clear the pointer");
