@@ -703,7 +703,8 @@ static int add_set(struct policy_loader *ld, const char *name,
 
 static int set_from_file(struct policy_loader *ld, const struct ynode *key,
 			 const struct ynode *map,
-			 struct ipallow_prefix_array *arr)
+			 struct ipallow_prefix_array *arr,
+			 struct ipallow_geo_entries *geo)
 {
 	const struct ynode *file;
 	char *path = NULL, *error = NULL;
@@ -724,8 +725,11 @@ static int set_from_file(struct policy_loader *ld, const struct ynode *key,
 			return loader_oom(ld);
 		snprintf(path, len, "%s/%s", ld->base_dir, file->value);
 	}
-	ret = ipallow_set_file_read(path != NULL ? path : file->value, arr,
-				    &error);
+	ret = ipallow_set_file_read_geo(path != NULL ? path : file->value, arr,
+					geo,
+					ipallow_geoip_has_country(ld->policy->geoip),
+					ipallow_geoip_has_asn(ld->policy->geoip),
+					&error);
 	ipallow_free(path);
 	if (ret < 0) {
 		if (error == NULL)
@@ -760,7 +764,7 @@ static int handle_sets(struct policy_loader *ld, const struct ynode *node)
 						  key->value);
 		}
 		if (value->type == YNODE_MAP) {
-			ret = set_from_file(ld, key, value, &arr);
+			ret = set_from_file(ld, key, value, &arr, &geo);
 		} else if (check_sequence(ld, "a set", value) < 0) {
 			ret = -1;
 		} else {

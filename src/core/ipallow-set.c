@@ -100,6 +100,48 @@ set_error(const char *fmt, ...)
 int ipallow_set_buffer_read(const char *data, size_t size, const char *name,
 			    struct ipallow_prefix_array *arr, char **error_r)
 {
+	return ipallow_set_buffer_read_geo(data, size, name, arr, NULL, false,
+					   false, error_r);
+}
+
+/* A country: or asn: line. Returns 1 when it was one (added), 0 when it
+   was not, -1 with *error_r set (NULL: out of memory). */
+static int set_geo_line(const char *text, size_t len, const char *name,
+			size_t line_no, size_t column,
+			struct ipallow_geo_entries *geo, bool have_country_db,
+			bool have_asn_db, char **error_r)
+{
+	struct ipallow_geo_entry entry;
+	char escaped[IPALLOW_DIAG_TEXT_MAX + 20];
+	const char *error;
+	int ret;
+
+	ret = ipallow_geo_entry_parse(text, len, &entry, &error);
+	if (ret == 0)
+		return 0;
+	if (ret > 0 && geo == NULL)
+		error = "country: and asn: entries are not allowed here";
+	else if (ret > 0 && entry.kind == IPALLOW_GEO_COUNTRY && !have_country_db)
+		error = "country entries need a country database "
+			"(geoip.country_db in the policy)";
+	else if (ret > 0 && entry.kind == IPALLOW_GEO_ASN && !have_asn_db)
+		error = "asn entries need an ASN database (geoip.asn_db in "
+			"the policy)";
+	else if (ret > 0)
+		return ipallow_geo_entries_add(geo, &entry) < 0 ? -1 : 1;
+	ipallow_escape_text(text, len, escaped, sizeof(escaped));
+	*error_r = set_error("%s:%zu:%zu: \"%s\": %s", name, line_no, column,
+			     escaped, error);
+	return -1;
+}
+
+int ipallow_set_buffer_read_geo(const char *data, size_t size,
+				const char *name,
+				struct ipallow_prefix_array *arr,
+				struct ipallow_geo_entries *geo,
+				bool have_country_db, bool have_asn_db,
+				char **error_r)
+{
 	size_t pos = 0, line_no = 0;
 
 	*error_r = NULL;
@@ -132,6 +174,13 @@ int ipallow_set_buffer_read(const char *data, size_t size, const char *name,
 				return -1;
 			}
 		}
+		ret = set_geo_line(line + start, end - start, name, line_no,
+				   start + 1, geo, have_country_db, have_asn_db,
+				   error_r);
+		if (ret < 0)
+			return -1;
+		if (ret > 0)
+			continue;
 		ret = ipallow_prefix_parse(line + start, end - start, &prefix,
 					   &host_bits, &error);
 		if (ret == -2)
@@ -153,6 +202,16 @@ int ipallow_set_buffer_read(const char *data, size_t size, const char *name,
 
 int ipallow_set_file_read(const char *path, struct ipallow_prefix_array *arr,
 			  char **error_r)
+{
+	return ipallow_set_file_read_geo(path, arr, NULL, false, false,
+					 error_r);
+}
+
+int ipallow_set_file_read_geo(const char *path,
+			      struct ipallow_prefix_array *arr,
+			      struct ipallow_geo_entries *geo,
+			      bool have_country_db, bool have_asn_db,
+			      char **error_r)
 {
 	struct stat st;
 	char *data;
@@ -200,7 +259,8 @@ int ipallow_set_file_read(const char *path, struct ipallow_prefix_array *arr,
 		done += (size_t)n;
 	}
 	close(fd);
-	ret = ipallow_set_buffer_read(data, done, path, arr, error_r);
+	ret = ipallow_set_buffer_read_geo(data, done, path, arr, geo,
+					  have_country_db, have_asn_db, error_r);
 	ipallow_free(data);
 	return ret;
 }

@@ -38,6 +38,21 @@ int ipallow_set_file_read(const char *path, struct ipallow_prefix_array *arr,
 int ipallow_set_buffer_read(const char *data, size_t size, const char *name,
 			    struct ipallow_prefix_array *arr, char **error_r);
 
+/* The same, also reading "country:CC" and "asn:N" lines (SPEC 9.3) into
+   *geo; such a line is an error when geo is NULL or the policy has no
+   database for it (have_country_db, have_asn_db). */
+int ipallow_set_file_read_geo(const char *path,
+			      struct ipallow_prefix_array *arr,
+			      struct ipallow_geo_entries *geo,
+			      bool have_country_db, bool have_asn_db,
+			      char **error_r);
+int ipallow_set_buffer_read_geo(const char *data, size_t size,
+				const char *name,
+				struct ipallow_prefix_array *arr,
+				struct ipallow_geo_entries *geo,
+				bool have_country_db, bool have_asn_db,
+				char **error_r);
+
 /* Builds a set from arr (which is emptied). Returns 0 or -1 (OOM). */
 int ipallow_set_create(const char *name, struct ipallow_prefix_array *arr,
 		       struct ipallow_set **set_r);

@@ -412,6 +412,20 @@ t policy-set-without-db 1 '' "$tmp/geo-nodb.yaml:2:22: set 'eu': \"asn:64500\": 
 t policy-domain-without-db 1 '' "$tmp/geo-domain-asn.yaml:3:16: domains.example.com: entry 2 \"asn:1\": asn entries need an ASN database (geoip.asn_db in the policy)" \
 	"$IPALLOW" policy-check "$tmp/geo-domain-asn.yaml"
 
+t policy-geo-ok 0 "$geo: OK: field allow_nets, mode enforce, unknown_ip exempt, on_invalid deny, 9 exempt services, 1 sets with 1 prefixes, 2 domain defaults, country database $tmp/country.mmdb, ASN database $tmp/asn.mmdb" '' \
+	"$IPALLOW" policy-check "$geo"
+printf '# EU\n192.0.2.0/25\ncountry:at  # Austria\nasn:64496\n' >"$tmp/eu.nets"
+printf 'geoip: { country_db: country.mmdb, asn_db: asn.mmdb }\nsets:\n  eu: { file: eu.nets }\n' >"$tmp/geo-file.yaml"
+printf 'geoip: { country_db: country.mmdb }\nsets:\n  eu: { file: eu.nets }\n' >"$tmp/geo-file-noasn.yaml"
+t check-setfile-prefix 0 'allow (in allow_nets)' '' \
+	"$IPALLOW" check --policy "$tmp/geo-file.yaml" --nets @eu 192.0.2.9
+t check-setfile-asn 0 'allow (in allow_nets)' '' \
+	"$IPALLOW" check --policy "$tmp/geo-file.yaml" --nets @eu 203.0.113.9
+t check-setfile-deny 1 'deny (not in allow_nets)' '' \
+	"$IPALLOW" check --policy "$tmp/geo-file.yaml" --nets @eu 198.51.100.9
+t policy-setfile-noasn 1 '' "$tmp/geo-file-noasn.yaml:3:15: set 'eu': $tmp/eu.nets:4:1: \"asn:64496\": asn entries need an ASN database (geoip.asn_db in the policy)" \
+	"$IPALLOW" policy-check "$tmp/geo-file-noasn.yaml"
+
 t validate-geo 0 'country:DE, asn:64496, country:AT, 192.0.2.0/24' '' \
 	"$IPALLOW" validate --policy "$geo" 'country:de asn:64496,country:At 192.0.2.0/24'
 t validate-geo-bad 1 'error: entry 1, column 1: "Country:DE": write country: and asn: in lower case

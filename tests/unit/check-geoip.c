@@ -7,6 +7,7 @@
 #include "ipallow-geoip.h"
 #include "ipallow-decide.h"
 #include "ipallow-policy.h"
+#include "ipallow-set.h"
 
 #define CC(a, b) (((uint32_t)(a) << 8) | (uint32_t)(b))
 
@@ -123,6 +124,50 @@ START_TEST(test_entries)
 	ck_assert(!ipallow_geo_entries_match(&entries, &info));
 	ipallow_geo_entries_free(&entries);
 	ck_assert_uint_eq(entries.asns_count, 0);
+}
+END_TEST
+
+START_TEST(test_set_file_lines)
+{
+	static const char data[] = "# dach\n192.0.2.0/24\n  country:de # Germany\n"
+		"country:AT\nasn:64496\ncountry:DE\n";
+	struct ipallow_prefix_array arr = { NULL, 0, 0 };
+	struct ipallow_geo_entries geo;
+	char *error = NULL;
+
+	memset(&geo, 0, sizeof(geo));
+	ck_assert_int_eq(ipallow_set_buffer_read_geo(data, strlen(data), "s.nets",
+		&arr, &geo, true, true, &error), 0);
+	ck_assert_uint_eq(arr.count, 1);
+	ck_assert_uint_eq(geo.countries_count, 2);
+	ck_assert_uint_eq(geo.countries[0], CC('A', 'T'));
+	ck_assert_uint_eq(geo.countries[1], CC('D', 'E'));
+	ck_assert_uint_eq(geo.asns_count, 1);
+	ipallow_prefix_array_free(&arr);
+	ipallow_geo_entries_free(&geo);
+
+	/* without the ASN database */
+	ck_assert_int_eq(ipallow_set_buffer_read_geo(data, strlen(data), "s.nets",
+		&arr, &geo, true, false, &error), -1);
+	ck_assert_str_eq(error, "s.nets:5:1: \"asn:64496\": asn entries need an "
+			 "ASN database (geoip.asn_db in the policy)");
+	free(error);
+	ipallow_prefix_array_free(&arr);
+	ipallow_geo_entries_free(&geo);
+	/* a bad entry, with its column */
+	ck_assert_int_eq(ipallow_set_buffer_read_geo("  asn:012\n", 10, "s.nets",
+		&arr, &geo, true, true, &error), -1);
+	ck_assert_str_eq(error, "s.nets:1:3: \"asn:012\": an AS number has no "
+			 "leading zeros");
+	free(error);
+	/* where sets hold prefixes only (ipallow bench) */
+	ck_assert_int_eq(ipallow_set_buffer_read(data, strlen(data), "s.nets",
+						 &arr, &error), -1);
+	ck_assert_str_eq(error, "s.nets:3:3: \"country:de\": country: and asn: "
+			 "entries are not allowed here");
+	free(error);
+	ipallow_prefix_array_free(&arr);
+	ipallow_geo_entries_free(&geo);
 }
 END_TEST
 
@@ -343,6 +388,7 @@ static Suite *geoip_suite(void)
 	tcase_add_loop_test(tc, test_entry_parse, 0, N_ELEMENTS(entry_cases));
 	tcase_add_test(tc, test_entry_parse_length);
 	tcase_add_test(tc, test_entries);
+	tcase_add_test(tc, test_set_file_lines);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("files");
