@@ -6,8 +6,9 @@ trusted network), POP3 (XCLIENT) and the auth socket (rip). The MaxMind
 DB files are built offline by tests/geoip/make-mmdb.pl from documentation
 ranges: 192.0.2.0/24 DE AS64500, 198.51.100.0/24 US AS64501,
 203.0.113.0/24 no country AS64496. Also: a missing or corrupt database
-fails closed with a clear log line, and doveadm reload picks up a
-replaced database file."""
+fails closed with a clear log line, doveadm reload picks up a replaced
+database file, and the mail plugin (session-time check, fields in a
+separate userdb) picks lists the same way."""
 
 import os
 import re
@@ -21,6 +22,9 @@ from auth_pipeline import reload_dovecot                      # noqa: E402
 from ipallow_fixtures import (                                # noqa: E402
     ALERT, AUTH_PASSWD_FILE, AUTH_IPALLOW, IMAP_OK, PASSWORD,
     USERDB_PASSWD_FILE, check_log, check_reply, imap_login, pop3_login)
+from session_fixtures import (                                # noqa: E402
+    IMAP_DENIED, POP3_DENIED, SESSION_PASSDB, SESSION_USERDB, imap_session,
+    plugin_conf, plugin_installed, pop3_session)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MAKE_MMDB = os.path.join(HERE, "..", "geoip", "make-mmdb.pl")
@@ -265,9 +269,78 @@ def broken_database(suite, what, make):
         check_reply(suite, name, reply or "", TEMPFAIL)
 
 
+def session(suite):
+    """The mail plugin, with the fields in a separate userdb (no
+    prefetch): it picks the list the same way."""
+    if plugin_installed() is None:
+        suite.ok("session: mail plugin installed", False,
+                 "lib90_ipallow_plugin.so not found")
+        return
+    files = {
+        "passdb.passwd": "".join("%s:{PLAIN}%s\n" % (u, PASSWORD)
+                                 for u in USERS),
+        "userdb.passwd": "".join(
+            "%s:::::::%s\n" % (u, f)
+            for u, f in USERS.items()),
+        "ipallow.yaml": POLICY,
+    }
+    auth = SESSION_PASSDB % {"result_success": ""} + SESSION_USERDB
+    dc = Dovecot(suite, auth, extra_conf=plugin_conf(), files=files)
+    os.makedirs(dc.path("geo"), exist_ok=True)
+    subprocess.run(["perl", MAKE_MMDB, dc.path("geo")], check=True)
+    a = Addrs()
+
+    def imap(name, user, ip, ok, log):
+        mark = dc.log.mark()
+        lines = suite.run(name, imap_session, dc, user, ip)
+        if lines is None:
+            return
+        if ok:
+            suite.ok(name + ": reply", len(lines) == 2 and
+                     lines[0] == "b OK Logged in" and
+                     lines[1].startswith("s OK [READ-WRITE]"), repr(lines))
+        else:
+            suite.eq(name + ": reply", lines, IMAP_DENIED + ["<closed>"])
+        if log is not None:
+            check_log(suite, dc, name, mark, log)
+
+    with dc:
+        imap("session: country:DE from DE", "de@plain.test", "192.0.2.70",
+             True, None)
+        ip = a("198.51.100")
+        imap("session: country:DE from US", "de@plain.test", ip, False,
+             line("deny", "de@plain.test", "imap", ip, "not in allow_nets",
+                  peer=None))
+        imap("session: domain default from DE", "dom@example.com",
+             "192.0.2.71", True, None)
+        ip = a("198.51.100")
+        imap("session: domain default from US", "dom@example.com", ip,
+             False, line("deny", "dom@example.com", "imap", ip,
+                         "not in domains.example.com", peer=None))
+        imap("session: allow_nets_imap for imap", "svc@example.com",
+             "198.51.100.72", True, None)
+        name = "session: allow_nets_imap not for pop3"
+        ip = a("198.51.100")
+        mark = dc.log.mark()
+        lines = suite.run(name, pop3_session, dc, "svc@example.com", ip)
+        suite.eq(name + ": reply", lines, POP3_DENIED + ["<closed>"])
+        check_log(suite, dc, name, mark,
+                  line("deny", "svc@example.com", "pop3", ip,
+                       "not in domains.example.com", peer=None))
+        ip = a("198.51.100")
+        imap("session: allow_nets_mode=report", "rep@example.com", ip, True,
+             line("report-only, would deny", "rep@example.com", "imap", ip,
+                  "not in domains.example.com", peer=None))
+        ip = a("192.0.2")
+        imap("session: domain \"*\" outside", "other@other.test", ip,
+             False, line("deny", "other@other.test", "imap", ip,
+                         'not in domains."*"', peer=None))
+
+
 def main():
     suite = Suite("geoip")
     suite.run("lists", lists, suite)
+    suite.run("session", session, suite)
     suite.run("missing database", broken_database, suite, "missing",
               lambda dc: os.unlink(dc.path("geo/country.mmdb")))
     suite.run("corrupt database", broken_database, suite, "corrupt",
