@@ -18,6 +18,11 @@ passdb in the auth process, auth_failure_delay = 0, no auth cache):
   native-N     Dovecot's own passdb allow_nets field, N = 1, 10, 1000
   ipallow-N    userdb_allow_nets checked by the ipallow passdb
   ipallow-set  the list is "@big", a named set of --set-file prefixes
+  ipallow-country  the 10 entries of ipallow-10 plus "country:DE", with a
+               country database from tests/geoip/make-mmdb.pl (where
+               192.0.2.0/24 and 2001:db8:de::/48 are DE): half of the
+               "inside" clients are let in by the country, and every
+               client outside the prefixes costs a database lookup
 
 Two client mixes per scenario: "mixed" (50% inside the list, 30% public
 addresses outside it, 20% private addresses) and "allowed" (inside only:
@@ -38,6 +43,7 @@ import argparse
 import ipaddress
 import os
 import random
+import subprocess
 import sys
 import time
 
@@ -172,6 +178,25 @@ class SetNets:
                 return str(a)
 
 
+class CountryNets(Nets):
+    """ipallow-10's list plus country:DE; inside: the prefixes or DE."""
+
+    def __init__(self, rng, entries):
+        super().__init__(rng, entries)
+        self.text += ",country:DE"
+
+    def inside(self):
+        if self.rng.random() < 0.5:
+            return super().inside()
+        if self.rng.random() < 0.7:
+            return "192.0.2.%d" % self.rng.randrange(1, 255)
+        return "2001:db8:de::%x" % self.rng.getrandbits(16)
+
+
+MAKE_MMDB = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                         "..", "..", "tests", "geoip", "make-mmdb.pl")
+
+
 def private(rng):
     return rng.choice(("10.%d.%d.%d" % (rng.randrange(256),
                                         rng.randrange(256),
@@ -182,7 +207,7 @@ def private(rng):
 
 
 def scenario_conf(kind):
-    if kind in ("ipallow", "set"):
+    if kind in ("ipallow", "set", "country"):
         return AUTH_PASSWD % "continue-ok" + AUTH_IPALLOW + USERDB
     if kind == "chain":
         return AUTH_PASSWD % "continue-ok" + AUTH_STATIC + USERDB
@@ -264,7 +289,8 @@ def main():
             ("native-1", "native", 1), ("native-10", "native", 10),
             ("native-1000", "native", 1000),
             ("ipallow-1", "ipallow", 1), ("ipallow-10", "ipallow", 10),
-            ("ipallow-1000", "ipallow", 1000)]
+            ("ipallow-1000", "ipallow", 1000),
+            ("ipallow-country", "country", 10)]
     if args.set_file:
         scen.append(("ipallow-set", "set", 0))
     if args.only:
@@ -276,12 +302,15 @@ def main():
     for name, kind, entries in scen:
         if kind == "set":
             nets = SetNets(rng, args.set_file)
+        elif kind == "country":
+            nets = CountryNets(rng, entries)
         else:
             nets = Nets(rng, max(entries, 1))
         field = {"none": None, "fetched": "userdb_allow_nets",
                  "chain": "userdb_allow_nets",
                  "native": "allow_nets", "ipallow": "userdb_allow_nets",
-                 "set": "userdb_allow_nets"}[kind]
+                 "set": "userdb_allow_nets",
+                 "country": "userdb_allow_nets"}[kind]
         extra = "" if field is None else " %s=%s" % (field, nets.text)
         users = "".join("u%d:{PLAIN}%s::::::%s\n" % (i, PASSWORD, extra)
                         for i in range(USERS))
@@ -289,8 +318,13 @@ def main():
         if kind == "set":
             policy += "sets:\n  big: { file: %s }\n" % os.path.abspath(
                 args.set_file)
+        if kind == "country":
+            policy += "geoip:\n  country_db: geo/country.mmdb\n"
         dc = Dovecot("bench-" + name, scenario_conf(kind), extra_conf=EXTRA,
                      files={"users.passwd": users, "ipallow.yaml": policy})
+        if kind == "country":
+            os.makedirs(dc.path("geo"), exist_ok=True)
+            subprocess.run(["perl", MAKE_MMDB, dc.path("geo")], check=True)
         try:
             dc.start()
             addrs = pool(nets, rng)
