@@ -2,12 +2,14 @@
 """The auth process under valgrind (memcheck, definite leaks): every path
 of the passdb driver once (allow, deny, invalid list, named set, a master
 login nobody granted, a credentials mechanism, the auth socket, a policy
-that does not load), then a clean shutdown so that deinit runs too."""
+that does not load, countries and ASNs from MaxMind DB files, a database
+that does not open), then a clean shutdown so that deinit runs too."""
 
 import glob
 import os
 import re
 import shutil
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -24,6 +26,19 @@ service auth {
 /usr/lib/dovecot/auth
 }
 """ % VALGRIND
+MAKE_MMDB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                         "geoip", "make-mmdb.pl")
+# carol's @office and the "*" default of users without a list (erin,
+# dave) make lookups in both databases
+GEOIP_POLICY = """\
+geoip:
+  country_db: geo/country.mmdb
+  asn_db: geo/asn.mmdb
+sets:
+  office: ["country:DE", "asn:64496", 203.0.113.0/24]
+domains:
+  "*": "country:US, asn:64500"
+"""
 # valgrind cannot remove its vgdb pipes after the process dropped root
 NOISE = re.compile(r"could not unlink /tmp/vgdb-pipe")
 
@@ -34,6 +49,9 @@ def exercise(dc):
     imap_login(dc, "bob", PASSWORD, "198.51.100.8")
     imap_login(dc, "carol", PASSWORD, "192.0.2.8")
     imap_login(dc, "heidi", PASSWORD, "203.0.113.8")
+    imap_login(dc, "erin", PASSWORD, "198.51.100.11")
+    imap_login(dc, "erin", PASSWORD, "2001:db8:de::11")
+    imap_login(dc, "carol", PASSWORD, "203.0.113.12")
     imap_login(dc, "nosuch*admin", MASTER_PASSWORD, "203.0.113.9")
     with dc.imap() as c:
         c.forward_ip("198.51.100.9")
@@ -43,13 +61,22 @@ def exercise(dc):
         a.auth_plain("alice", PASSWORD, "radicale")
 
 
-def run(suite, name, policy):
+def make_geo(dc, corrupt=False):
+    os.makedirs(dc.path("geo"), exist_ok=True)
+    subprocess.run(["perl", MAKE_MMDB, dc.path("geo")], check=True)
+    if corrupt:
+        os.replace(dc.path("geo/corrupt.mmdb"), dc.path("geo/asn.mmdb"))
+
+
+def run(suite, name, policy, prepare=None):
     # the logs are read after stop(), which would remove the directory
     keep = dovecot_it.KEEP
     dovecot_it.KEEP = True
     dc = ipallow_dovecot("valgrind-" + name, policy=policy, master=True,
                          extra_conf=AUTH_UNDER_VALGRIND)
     try:
+        if prepare is not None:
+            prepare(dc)
         dc.start()
         exercise(dc)
     finally:
@@ -76,6 +103,9 @@ def main():
         suite.finish()
     suite.run("default policy", run, suite, "default", DEFAULT_POLICY)
     suite.run("broken policy", run, suite, "broken", "mode: enforced\n")
+    suite.run("geoip policy", run, suite, "geoip", GEOIP_POLICY, make_geo)
+    suite.run("corrupt database", run, suite, "geoip-corrupt", GEOIP_POLICY,
+              lambda dc: make_geo(dc, corrupt=True))
     suite.finish()
 
 
