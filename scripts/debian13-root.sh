@@ -31,7 +31,8 @@ root=${IPALLOW_ROOT24:-/var/cache/dovecot-ipallow/trixie}
 PACKAGES="dovecot-core dovecot-dev dovecot-imapd dovecot-pop3d
  dovecot-submissiond dovecot-managesieved dovecot-sqlite dovecot-lmtpd
  build-essential autoconf automake libtool pkgconf
- libcidr-dev libyaml-dev check
+ libcidr-dev libyaml-dev libmaxminddb-dev check
+ mmdb-bin libmaxmind-db-writer-perl
  dpkg-dev debhelper dh-autoreconf fakeroot lintian git
  python3 sqlite3 procps iproute2 ca-certificates
  haproxy radicale curl valgrind"
