@@ -17,7 +17,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dovecot_it import Dovecot, Suite                         # noqa: E402
+from dovecot_it import Dovecot, Suite, auth_level_re          # noqa: E402
 from auth_pipeline import reload_dovecot                      # noqa: E402
 from ipallow_fixtures import (                                # noqa: E402
     ALERT, AUTH_PASSWD_FILE, AUTH_IPALLOW, IMAP_OK, PASSWORD,
@@ -193,7 +193,7 @@ def lists(suite):
                   line("deny", "bad@example.com", "imap", ip,
                        "not in domains.example.com"))
         suite.ok("allow_nets_mode=later: warning logged",
-                 dc.log.find(r"auth: Warning: .*" + re.escape(
+                 dc.log.find(auth_level_re("Warning") + ".*" + re.escape(
                      'ipallow: invalid allow_nets_mode "later" for '
                      'user=bad@example.com: must be enforce or report; '
                      'enforce used'), mark) is not None, dc.log.tail())
