@@ -105,6 +105,10 @@ static const struct list_alloc_case {
 	{ "x x x x x x x x x x x x x x x x x x x x 1.1.1.1/8 1.1.1.1/8", false,
 	  1024 },
 	{ "1.1.1.1 2.2.2.2 3.3.3.3", false, 2 },
+	/* country: and asn: entries (the context has both databases) */
+	{ "country:de asn:64496 192.0.2.0/24 country:AT asn:1 asn:64496 "
+	  "country:DE @office", false, 1024 },
+	{ "country:de asn:0 country:DEU 192.0.2.0/24", true, 1024 },
 };
 
 START_TEST(test_alloc_list_parse)
@@ -121,6 +125,8 @@ START_TEST(test_alloc_list_parse)
 	ctx.sets = sets;
 	ctx.sets_count = 1;
 	ctx.skip_normalised = c->skip_normalised;
+	ctx.have_country_db = true;
+	ctx.have_asn_db = true;
 	ref_ret = ipallow_list_parse(c->text, &ctx, &ref);
 	ck_assert(ref_ret >= 0);
 
@@ -255,6 +261,15 @@ static void files_setup(void)
 	test_write_file(tmpdir, "partners.nets",
 			"# partners\n203.0.113.0/24\n2001:db8::/32 # v6\n\n"
 			"198.51.100.7\n", (size_t)-1, NULL, 0);
+	test_write_file(tmpdir, "geo.nets", "country:FR\n198.51.100.0/24\n"
+			"asn:64501\n", (size_t)-1, NULL, 0);
+	{
+		char cmd[1024];
+
+		/* country.mmdb, asn.mmdb (SPEC 9.3 databases) */
+		snprintf(cmd, sizeof(cmd), "perl '%s' '%s'", MAKE_MMDB, tmpdir);
+		ck_assert_msg(system(cmd) == 0, "%s failed", cmd);
+	}
 }
 
 static void files_teardown(void)
@@ -284,6 +299,19 @@ static const struct policy_alloc_case {
 	  "policy.yaml:3:14: set 'b': DIR/missing.nets: No such file or directory" },
 	{ "mode: &x enforce\nfield: *x\n",
 	  "policy.yaml:2:8: YAML aliases are not allowed" },
+	/* SPEC 9.3, 9.4: databases, country and ASN entries in inline and
+	   file sets, domain defaults */
+	{ "geoip: { country_db: country.mmdb, asn_db: asn.mmdb }\n"
+	  "sets:\n  eu: [\"country:DE\", asn:64500, 192.0.2.0/24]\n"
+	  "  f: { file: geo.nets }\n"
+	  "domains:\n  example.com: \"@eu, @f, country:AT\"\n"
+	  "  \"*\": \"asn:64496, 2001:db8::/32\"\n", NULL },
+	{ "domains:\n  example.com: \"192.0.2.0/24\"\n  x.example: \"10/8\"\n",
+	  "policy.yaml:3:14: domains.x.example: entry 1 \"10/8\": IPv4 "
+	  "shorthand is not allowed" },
+	{ "geoip: { country_db: missing.mmdb }\n",
+	  "policy.yaml:1:22: geoip.country_db: DIR/missing.mmdb: No such "
+	  "file or directory" },
 };
 
 START_TEST(test_alloc_policy_load)
@@ -343,6 +371,14 @@ START_TEST(test_alloc_policy_load)
 		ck_assert_str_eq(policy->path, ref->path);
 		ck_assert_int_eq(policy->mode, ref->mode);
 		ck_assert_uint_eq(policy->sets_count, ref->sets_count);
+		ck_assert_uint_eq(policy->domains_count, ref->domains_count);
+		ck_assert_int_eq(policy->geoip != NULL, ref->geoip != NULL);
+		for (unsigned int i = 0; i < policy->sets_count; i++) {
+			ck_assert_uint_eq(policy->sets[i]->geo.countries_count,
+					  ref->sets[i]->geo.countries_count);
+			ck_assert_uint_eq(policy->sets[i]->geo.asns_count,
+					  ref->sets[i]->geo.asns_count);
+		}
 		ck_assert_uint_eq(policy->exempt_services_count,
 				  ref->exempt_services_count);
 		ck_assert(policy->cache != NULL);
