@@ -373,6 +373,30 @@ if ! perl "$make_mmdb" "$tmp" >"$tmp/err" 2>&1; then
 	cat "$tmp/err"
 	fail=$((fail + 1))
 fi
+# the files as libmaxminddb's own tool reads them (Debian: mmdb-bin),
+# independently of our lookup code
+mmdb() {
+	name=$1 file=$2 ip=$3 want=$4
+	shift 4
+	got=$(mmdblookup --file "$tmp/$file" --ip "$ip" "$@" 2>&1 |
+		sed -n 's/^ *\([^ ].*\)$/\1/p' | head -n 1)
+	if [ "$got" = "$want" ]; then
+		pass=$((pass + 1))
+	else
+		echo "FAIL $name: mmdblookup $file $ip $*: got '$got', want '$want'"
+		fail=$((fail + 1))
+	fi
+}
+mmdb mmdb-country-de country.mmdb 192.0.2.7 '"DE" <utf8_string>' country iso_code
+mmdb mmdb-country-us-v6 country.mmdb 2001:db8:5::1 '"US" <utf8_string>' country iso_code
+mmdb mmdb-country-mapped country.mmdb ::ffff:192.0.2.7 '"DE" <utf8_string>' country iso_code
+mmdb mmdb-country-none country.mmdb 203.0.113.9 \
+	'Could not find an entry for this IP address (203.0.113.9)' country iso_code
+mmdb mmdb-asn asn.mmdb 203.0.113.9 '64496 <uint32>' autonomous_system_number
+mmdb mmdb-dbip dbip-country.mmdb 198.51.100.7 '"US" <utf8_string>' country iso_code
+mmdb mmdb-dbip-only-iso dbip-country.mmdb 198.51.100.7 \
+	'Got an error looking up the entry data - The lookup path does not match the data (key that doesn'"'"'t exist, array index bigger than the array, expected array or map where none exists)' \
+	country names en
 cat >"$tmp/geo.yaml" <<EOF
 geoip:
   country_db: country.mmdb
