@@ -171,6 +171,10 @@ def main():
     cached = med(num(d, "decide_cached_ns") for d in dec)
     compile_us = med(num(d, "compile_us") for d in dec)
     miss_us = med(num(d, "decide_miss_us") for d in dec)
+    country_ns = med(num(d, "decide_country_ns") for d in dec
+                     if "decide_country_ns" in d)
+    extra_ns = med(num(d, "country_extra_ns") for d in dec
+                   if "country_extra_ns" in d)
     if dec:
         print()
         print("Per login, core only (bench/decide-bench.c), median of %d"
@@ -178,8 +182,12 @@ def main():
         print()
         for key, unit, v in (("decide_cached_ns", "ns", cached),
                              ("compile_us", "us", compile_us),
-                             ("decide_miss_us", "us", miss_us)):
-            lo, hi = spread(num(d, key) for d in dec)
+                             ("decide_miss_us", "us", miss_us),
+                             ("decide_country_ns", "ns", country_ns),
+                             ("country_extra_ns", "ns", extra_ns)):
+            if v is None:
+                continue
+            lo, hi = spread(num(d, key) for d in dec if key in d)
             print("- %s: %.2f %s [%.2f-%.2f]" % (key, v, unit, lo, hi))
 
     print()
@@ -214,6 +222,8 @@ def main():
         target("%s dependent vs corkipset" % s, r.get("dep"), 10)
     target("cached 10-entry decision", cached, 200, higher=False, unit=" ns")
     target("10-entry list compile", compile_us, 5, higher=False, unit=" us")
+    target("country and ASN entries over a prefix-only list (test "
+           "databases)", extra_ns, 1000, higher=False, unit=" ns")
     for status, desc, text in targets:
         print("- [%s] %s: %s" % (status, desc, text))
     if not checks_ok:
