@@ -285,7 +285,8 @@ def session(suite):
         "ipallow.yaml": POLICY,
     }
     auth = SESSION_PASSDB % {"result_success": ""} + SESSION_USERDB
-    dc = Dovecot(suite, auth, extra_conf=plugin_conf(), files=files)
+    dc = Dovecot("geoip-session", auth, extra_conf=plugin_conf(),
+                 files=files)
     os.makedirs(dc.path("geo"), exist_ok=True)
     subprocess.run(["perl", MAKE_MMDB, dc.path("geo")], check=True)
     a = Addrs()
