@@ -519,7 +519,7 @@ static struct passdb_module *
 passdb_ipallow_preinit(pool_t pool, const char *args)
 {
 	struct ipallow_passdb_module *module;
-	const char *const *argv;
+	const char *const *argv, *configured_path = NULL;
 	char *error = NULL;
 
 	module = p_new(pool, struct ipallow_passdb_module, 1);
@@ -534,7 +534,7 @@ passdb_ipallow_preinit(pool_t pool, const char *args)
 		else if (strcmp(*argv, "placement_check=fatal") == 0)
 			module->placement_warn_only = FALSE;
 		else if (**argv == '/')
-			module->policy_path = p_strdup(pool, *argv);
+			configured_path = p_strdup(pool, *argv);
 		else {
 			i_fatal("passdb "IPALLOW_DRIVER_NAME": unknown argument "
 				"'%s' (args: [policy file path] "
@@ -542,6 +542,8 @@ passdb_ipallow_preinit(pool_t pool, const char *args)
 		}
 	}
 
+	if (configured_path != NULL)
+		module->policy_path = configured_path;
 	if (worker) {
 		/* Auth workers only run blocking passdbs; ours runs in the
 		   main auth process. */
@@ -549,8 +551,10 @@ passdb_ipallow_preinit(pool_t pool, const char *args)
 	}
 	/* preinit runs before the auth process drops root, so the policy
 	   file may be readable by root only. */
-	if (ipallow_policy_load(module->policy_path, &module->policy,
-				&error) < 0) {
+	/* SPEC §9.1: a path given in args must exist; only the built-in
+	   default may be missing. */
+	if (ipallow_policy_load_path(configured_path, &module->policy_path,
+				     &module->policy, &error) < 0) {
 		/* the core's errors start with the file name */
 		module->load_error = error != NULL ? p_strdup(pool, error) :
 			p_strdup_printf(pool, "%s: out of memory",

@@ -130,7 +130,9 @@ static struct ipallow_loaded_policy *ipallow_policy_get(const char *path)
 
 	lp = i_new(struct ipallow_loaded_policy, 1);
 	lp->path = i_strdup(path);
-	if (ipallow_policy_load(path, &lp->policy, &error) < 0) {
+	/* SPEC §9.1: only the built-in default (no setting) may be
+	   missing; a configured path must exist. */
+	if (ipallow_policy_load_path(path, &path, &lp->policy, &error) < 0) {
 		lp->policy = NULL;
 		lp->error = i_strdup(error != NULL ? error : "out of memory");
 		free(error);
@@ -214,10 +216,9 @@ ipallow_session_check(struct mail_user *user, struct ipallow_decision *dec)
 	} else if (!ip_ok) {
 		suffix = ": unknown address family";
 	} else {
+		/* "" (no setting) means the built-in default path */
 		path = mail_user_plugin_getenv(user, IPALLOW_POLICY_SETTING);
-		if (path == NULL || path[0] == '\0')
-			path = IPALLOW_POLICY_DEFAULT_PATH;
-		lp = ipallow_policy_get(path);
+		lp = ipallow_policy_get(path == NULL ? "" : path);
 		if (lp->policy != NULL)
 			ctx.field = lp->policy->field;
 
