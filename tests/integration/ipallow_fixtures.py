@@ -51,6 +51,7 @@ passdb {
   driver = sql
   args = {dir}/dovecot-sql.conf.ext
   result_success = continue-ok
+  result_internalfail = return-fail
 }
 """
 
@@ -59,6 +60,7 @@ passdb {
   driver = passwd-file
   args = scheme=PLAIN {dir}/users.passwd
   result_success = continue-ok
+  result_internalfail = return-fail
 }
 """
 
