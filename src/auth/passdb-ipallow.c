@@ -226,6 +226,17 @@ passdb_ipallow_check(struct auth_request *request, bool credentials_lookup)
 	return outcome;
 }
 
+/* A silent denial must look like a wrong password, whose failed passdb
+   leaves no fields behind. USER_DISABLED keeps the fields the password
+   passdb returned, and some change the answer: "nodelay" skips
+   auth_failure_delay (a timing oracle), "host" without "proxy" becomes a
+   referral, "reason" or "nologin" add text. Drop them all (issue 10). */
+static void passdb_ipallow_strip_fields(struct auth_request *request)
+{
+	auth_fields_reset(request->fields.extra_fields);
+	auth_fields_snapshot(request->fields.extra_fields);
+}
+
 /* Every outcome as a passdb result. All refusals are USER_DISABLED: that
    result ends the chain whatever the result_* rules say. */
 static enum passdb_result
@@ -248,6 +259,7 @@ passdb_ipallow_result(struct auth_request *request, enum ipallow_outcome outcome
 		auth_fields_snapshot(request->fields.extra_fields);
 		return PASSDB_RESULT_USER_DISABLED;
 	case IPALLOW_OUTCOME_DENY_SILENT:
+		passdb_ipallow_strip_fields(request);
 		return PASSDB_RESULT_USER_DISABLED;
 	case IPALLOW_OUTCOME_INTERNAL:
 		/* FAIL with code=temp_fail: clients say "try again later"
