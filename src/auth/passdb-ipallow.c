@@ -23,6 +23,7 @@
 #include "ipallow-addr.h"
 #include "ipallow-dovecot.h"
 #include "ipallow-decide.h"
+#include "ipallow-list.h"
 #include "ipallow-log.h"
 #include "ipallow-policy.h"
 
@@ -65,16 +66,22 @@ enum ipallow_outcome {
 
 static void passdb_ipallow_warn_native(struct auth_request *request)
 {
+	/* the user name as in the decision lines: escaped, so that it
+	   cannot forge text of its own in the line */
+	char user[IPALLOW_DIAG_TEXT_MAX * 4 + 8];
+
 	if (native_allow_nets_warned ||
 	    auth_fields_find(request->fields.extra_fields, "allow_nets") == NULL)
 		return;
 	native_allow_nets_warned = TRUE;
+	ipallow_escape_field(request->fields.user,
+			     strlen(request->fields.user), user, sizeof(user));
 	e_warning(authdb_event(request), IPALLOW_LOG_PREFIX
 		  "the passdb returned Dovecot's native allow_nets field "
 		  "(user=%s); Dovecot checks it before ipallow, without "
 		  "exemptions, and a mismatch only makes that passdb fail; "
 		  "return userdb_allow_nets instead "
-		  "(logged once per process)", request->fields.user);
+		  "(logged once per process)", user);
 }
 
 static const char *
