@@ -16,6 +16,8 @@
 
 #include "auth-common.h"
 #include "array.h"
+#include "hash.h"
+#include "ioloop.h"
 #include "auth-fields.h"
 #include "passdb.h"
 #include "mech.h"
@@ -118,6 +120,88 @@ passdb_ipallow_log(struct auth_request *request,
 	event_unref(&event);
 }
 
+/* Log flooding (issue 10): a denial of a credentials lookup (CRAM-MD5,
+   SCRAM, ...) happens before any password check, so anyone who knows a
+   restricted user name could write one line per attempt. Such lines are
+   written once per (user, client IP) per IPALLOW_QUIET_SECS; the ones in
+   between go at debug level (auth_debug, a log_debug filter) and are
+   counted, and the next line written for that pair
+   says how many there were. A small direct-mapped table: a pair pushed
+   out by another one only logs again sooner. */
+#define IPALLOW_QUIET_SECS 60
+#define IPALLOW_QUIET_SLOTS 256
+
+struct passdb_ipallow_quiet_slot {
+	char *key;		/* "user\nip", NULL when free */
+	time_t since;		/* when the last line was written */
+	unsigned int suppressed;
+};
+static struct passdb_ipallow_quiet_slot
+	passdb_ipallow_quiet[IPALLOW_QUIET_SLOTS];
+
+/* Returns TRUE when this line is to be kept quiet; else sets *suffix_r
+   to what the written line adds ("" or the count). */
+static bool
+passdb_ipallow_quiet_check(const struct ipallow_log_ctx *ctx,
+			   const char **suffix_r)
+{
+	struct passdb_ipallow_quiet_slot *slot;
+	char ip[IPALLOW_ADDR_STRLEN];
+	const char *key;
+
+	*suffix_r = "";
+	key = t_strdup_printf("%s\n%s", ctx->user == NULL ? "" : ctx->user,
+			      ipallow_addr_to_str(&ctx->client_ip, ip));
+	slot = &passdb_ipallow_quiet[str_hash(key) % IPALLOW_QUIET_SLOTS];
+	if (slot->key != NULL && strcmp(slot->key, key) == 0 &&
+	    ioloop_time - slot->since < IPALLOW_QUIET_SECS &&
+	    ioloop_time >= slot->since) {
+		slot->suppressed++;
+		return TRUE;
+	}
+	if (slot->key != NULL && strcmp(slot->key, key) == 0 &&
+	    slot->suppressed > 0) {
+		*suffix_r = t_strdup_printf(" [%u more such lines for this "
+			"user and address in %d s were not logged]",
+			slot->suppressed,
+			(int)(ioloop_time - slot->since));
+	}
+	i_free(slot->key);
+	slot->key = i_strdup(key);
+	slot->since = ioloop_time;
+	slot->suppressed = 0;
+	return FALSE;
+}
+
+/* A line kept quiet: at debug level, so written only where debug lines
+   are (auth_debug, a log_debug filter); the event still reaches
+   metrics. */
+static void
+passdb_ipallow_log_quiet(struct auth_request *request,
+			 const struct ipallow_log_ctx *ctx,
+			 const struct ipallow_decision *dec, const char *suffix)
+{
+	char line[IPALLOW_LOG_LINE_MAX];
+	struct event_passthrough *e;
+
+	e = event_create_passthrough(authdb_event(request))->
+		set_name(IPALLOW_EVENT_NAME)->
+		add_str("result", ipallow_result_to_string(dec->result))->
+		add_str("rule", ipallow_rule_to_string(dec->rule))->
+		add_str("service", ctx->service == NULL ? "" : ctx->service);
+	(void)ipallow_log_decision(dec, ctx, line, sizeof(line));
+	e_debug(e->event(), IPALLOW_LOG_PREFIX"%s%s [not logged at info: "
+		"repeated within %d s]", line, suffix, IPALLOW_QUIET_SECS);
+}
+
+static void passdb_ipallow_quiet_free(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < IPALLOW_QUIET_SLOTS; i++)
+		i_free(passdb_ipallow_quiet[i].key);
+}
+
 /* Decides one login; returns the text the log line ends with. Every
    path that is not an explicit decision of the core denies. */
 static const char *
@@ -215,7 +299,8 @@ passdb_ipallow_check(struct auth_request *request, bool credentials_lookup)
 	struct ipallow_decision dec;
 	struct ipallow_log_ctx ctx;
 	enum ipallow_outcome outcome;
-	const char *suffix;
+	const char *suffix, *quiet_suffix = "";
+	bool quiet = FALSE;
 
 	passdb_ipallow_warn_native(request);
 	suffix = passdb_ipallow_decide(request, module, &ctx, &dec);
@@ -224,12 +309,16 @@ passdb_ipallow_check(struct auth_request *request, bool credentials_lookup)
 	if (outcome == IPALLOW_OUTCOME_NOT_GRANTED)
 		suffix = " [no passdb before granted the login]";
 	else if (outcome == IPALLOW_OUTCOME_DENY_SILENT && credentials_lookup) {
+		quiet = passdb_ipallow_quiet_check(&ctx, &quiet_suffix);
 		suffix = t_strdup_printf(" [mech=%s: password not verified "
-			"yet, reason not sent]",
+			"yet, reason not sent]%s",
 			request->fields.mech_name == NULL ? "none" :
-			request->fields.mech_name);
+			request->fields.mech_name, quiet_suffix);
 	}
-	passdb_ipallow_log(request, module, &ctx, &dec, suffix);
+	if (quiet)
+		passdb_ipallow_log_quiet(request, &ctx, &dec, suffix);
+	else
+		passdb_ipallow_log(request, module, &ctx, &dec, suffix);
 	return outcome;
 }
 
@@ -698,6 +787,7 @@ static void passdb_ipallow_deinit(struct passdb_module *_module)
 		(struct ipallow_passdb_module *)_module;
 
 	ipallow_policy_free(&module->policy);
+	passdb_ipallow_quiet_free();
 }
 
 static struct passdb_module_interface passdb_ipallow = {
