@@ -8,7 +8,7 @@ PACKAGES="build-essential autoconf automake libtool pkg-config
  dovecot-managesieved dovecot-sqlite dovecot-lmtpd
  libcidr-dev libyaml-dev check
  python3 sqlite3 clang libclang-rt-14-dev valgrind iproute2 procps
- haproxy curl radicale python3-radicale-dovecot-auth"
+ haproxy curl radicale python3-radicale-dovecot-auth postfix"
 
 missing=""
 for p in $PACKAGES; do
@@ -22,8 +22,12 @@ if [ -n "$missing" ]; then
 		exit 1
 	fi
 	export DEBIAN_FRONTEND=noninteractive
+	# Postfix (t-postfix.py runs its own smtpd): no mail system set up
+	echo "postfix postfix/main_mailer_type select No configuration" |
+		debconf-set-selections
 	apt-get update -q
-	# The packaged Dovecot service must not start: tests run their own.
+	# The packaged Dovecot and Postfix services must not start: tests run
+	# their own.
 	policy=/usr/sbin/policy-rc.d
 	if [ ! -e "$policy" ]; then
 		printf '#!/bin/sh\nexit 101\n' > "$policy"
