@@ -145,7 +145,8 @@ def free_port():
 
 # What Dovecot says when a port was taken after we picked it (a listener
 # clash at config time, or bind() failing in the master).
-PORT_CLASH = re.compile(r"duplicate listener|Address already in use")
+PORT_CLASH = re.compile(r"duplicate listener|Address already in use|"
+                        r"port clash")
 START_ATTEMPTS = 4
 
 
@@ -167,6 +168,42 @@ def port_accepts(port, host=LOOPBACK):
             return True
     except OSError:
         return False
+
+
+def _listen_inodes(port):
+    """Inodes of the TCP sockets listening on port (IPv4 and IPv6)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                lines = f.readlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if (len(fields) > 9 and fields[3] == "0A" and
+                    int(fields[1].rsplit(":", 1)[1], 16) == port):
+                inodes.add(fields[9])
+    return inodes
+
+
+def port_owned_by(pid, port):
+    """True when process pid holds a socket listening on port (Linux
+    /proc): tells our listener from another process's on the same port."""
+    inodes = _listen_inodes(port)
+    fd_dir = "/proc/%d/fd" % pid
+    try:
+        fds = os.listdir(fd_dir)
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            link = os.readlink(os.path.join(fd_dir, fd))
+        except OSError:
+            continue
+        if link.startswith("socket:[") and link[8:-1] in inodes:
+            return True
+    return False
 
 
 def unix_accepts(path):
@@ -452,7 +489,13 @@ class Dovecot:
                     raise
             if VERBOSE:
                 print("# port clash, starting again with new ports")
-            self.proc.wait()
+            if self.proc.poll() is None:
+                self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
             self.proc = None
             self.stderr.close()
             # the next attempt's log starts clean
@@ -485,6 +528,14 @@ class Dovecot:
         if not wait_until(ready, TIMEOUT):
             raise RuntimeError("dovecot did not start listening:\n%s" %
                                self.log.tail())
+        # Someone else listening on one of our ports also "accepts", and
+        # a master that failed to bind another port may not have exited
+        # yet: every listening socket must be our master's.
+        for p in ports:
+            if not port_owned_by(self.proc.pid, p):
+                raise RuntimeError(
+                    "port clash: port %d is not our Dovecot's (taken by "
+                    "another process?)\n%s" % (p, self.log.tail()))
 
     def stop(self):
         """SIGTERM to the master we started, then wait for it. The master
