@@ -9,7 +9,7 @@ PACKAGES="build-essential autoconf automake libtool pkg-config
  libcidr-dev libyaml-dev libmaxminddb-dev check
  mmdb-bin libmaxmind-db-writer-perl
  python3 sqlite3 clang libclang-rt-14-dev valgrind iproute2 procps
- haproxy curl radicale python3-radicale-dovecot-auth debootstrap"
+ haproxy curl radicale python3-radicale-dovecot-auth postfix debootstrap"
 
 missing=""
 for p in $PACKAGES; do
@@ -23,8 +23,12 @@ if [ -n "$missing" ]; then
 		exit 1
 	fi
 	export DEBIAN_FRONTEND=noninteractive
+	# Postfix (t-postfix.py runs its own smtpd): no mail system set up
+	echo "postfix postfix/main_mailer_type select No configuration" |
+		debconf-set-selections
 	apt-get update -q
-	# The packaged Dovecot service must not start: tests run their own.
+	# The packaged Dovecot and Postfix services must not start: tests run
+	# their own.
 	policy=/usr/sbin/policy-rc.d
 	if [ ! -e "$policy" ]; then
 		printf '#!/bin/sh\nexit 101\n' > "$policy"

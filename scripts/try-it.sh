@@ -86,6 +86,7 @@ passdb {
   driver = passwd-file
   args = scheme=PLAIN {dir}/users.passwd
   result_success = continue-ok
+  result_internalfail = return-fail
 }
 !include {dir}/auth-ipallow.conf.ext
 userdb {

@@ -64,6 +64,7 @@ passdb {
   driver = passwd-file
   args = scheme=PLAIN {dir}/users.passwd
   result_success = %s
+  result_internalfail = return-fail
 }
 """
 AUTH_IPALLOW = """\

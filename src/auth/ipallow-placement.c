@@ -108,6 +108,80 @@ passdb_ipallow_check_before(const struct auth_passdb *first,
 	return NULL;
 }
 
+/* continue-ok on result_failure or result_internalfail marks a login
+   whose password was not verified as verified and successful: ipallow
+   then sees an authenticated login and lets it through when the network
+   is allowed. Returns NULL or the problem. */
+static const char *
+passdb_ipallow_check_failure_ok(const struct auth_passdb *first,
+				const struct auth_passdb *stop, bool master)
+{
+	const struct auth_passdb *passdb;
+
+	for (passdb = first; passdb != stop; passdb = passdb->next) {
+		if (passdb->set->deny)
+			continue;
+		if (passdb->result_failure == AUTH_DB_RULE_CONTINUE_OK) {
+			return t_strdup_printf("%s%s has result_failure = "
+				"continue-ok, so a wrong password counts as "
+				"verified; use continue or return-fail",
+				master ? "master " : "",
+				passdb_ipallow_db_name(passdb));
+		}
+		if (passdb->result_internalfail == AUTH_DB_RULE_CONTINUE_OK) {
+			return t_strdup_printf("%s%s has result_internalfail = "
+				"continue-ok, so a login whose password could "
+				"not be checked counts as verified; use "
+				"return-fail",
+				master ? "master " : "",
+				passdb_ipallow_db_name(passdb));
+		}
+	}
+	return NULL;
+}
+
+/* When a passdb before ipallow fails internally and the chain goes on,
+   Dovecot drops the fields it returned, the network list among them; no
+   list means "unrestricted". The driver refuses such logins itself
+   (passdbs_seen_internal_failure); this demands that the chain end there
+   as well. deny passdbs end the chain on an internal failure anyway.
+   Returns NULL or the problem. */
+static const char *
+passdb_ipallow_check_internalfail(const struct auth_passdb *first,
+				  const struct auth_passdb *stop)
+{
+	const struct auth_passdb *passdb;
+
+	for (passdb = first; passdb != stop; passdb = passdb->next) {
+		if (passdb->set->deny ||
+		    passdb->result_internalfail == AUTH_DB_RULE_RETURN_FAIL)
+			continue;
+		return t_strdup_printf("%s has result_internalfail = %s, so "
+			"when it fails the login goes on without the fields "
+			"it returns (userdb_allow_nets among them); set "
+			"result_internalfail = return-fail on it",
+			passdb_ipallow_db_name(passdb),
+			passdb_ipallow_rule_name(passdb->result_internalfail));
+	}
+	return NULL;
+}
+
+/* Fields set by configuration on the ipallow passdb (2.3 default_fields
+   and override_fields, 2.4 fields { }) are applied around our own lookup
+   and can set or clear the list (default_fields = userdb_allow_nets=
+   makes every list empty). */
+static const char *
+passdb_ipallow_check_our_fields(const struct auth_passdb *ours)
+{
+	const char *setting = ipallow_passdb_field_setting(ours);
+
+	if (setting == NULL)
+		return NULL;
+	return t_strdup_printf("the ipallow passdb cannot have %s: they can "
+		"change the network list before the check; set them on the "
+		"passdb that verifies the password", setting);
+}
+
 static bool passdb_ipallow_chain_has_us(const struct auth *auth)
 {
 	const struct auth_passdb *passdb;
@@ -173,6 +247,10 @@ static const char *passdb_ipallow_check_chain(const struct auth *auth)
 			passdb_ipallow_rule_name(ours->result_internalfail));
 	}
 
+	error = passdb_ipallow_check_our_fields(ours);
+	if (error != NULL)
+		return error;
+
 	/* A master login that passes the master passdbs goes on with the
 	   first normal passdb, carrying whatever they decided. */
 	error = passdb_ipallow_check_before(auth->masterdbs, NULL, TRUE,
@@ -182,6 +260,15 @@ static const char *passdb_ipallow_check_chain(const struct auth *auth)
 	have_continue_ok = FALSE;
 	error = passdb_ipallow_check_before(auth->passdbs, ours, FALSE,
 					    &may_succeed, &have_continue_ok);
+	if (error != NULL)
+		return error;
+	error = passdb_ipallow_check_failure_ok(auth->masterdbs, NULL, TRUE);
+	if (error == NULL) {
+		error = passdb_ipallow_check_failure_ok(auth->passdbs, ours,
+							FALSE);
+	}
+	if (error == NULL)
+		error = passdb_ipallow_check_internalfail(auth->passdbs, ours);
 	if (error != NULL)
 		return error;
 	if (!have_continue_ok) {

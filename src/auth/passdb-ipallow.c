@@ -16,6 +16,8 @@
 
 #include "auth-common.h"
 #include "array.h"
+#include "hash.h"
+#include "ioloop.h"
 #include "auth-fields.h"
 #include "passdb.h"
 #include "passdb-ipallow.h"
@@ -24,6 +26,7 @@
 #include "ipallow-addr.h"
 #include "ipallow-dovecot.h"
 #include "ipallow-decide.h"
+#include "ipallow-list.h"
 #include "ipallow-log.h"
 #include "ipallow-policy.h"
 
@@ -49,19 +52,24 @@ enum ipallow_outcome {
 
 static void passdb_ipallow_warn_native(struct auth_request *request)
 {
+	/* the user name as in the decision lines: escaped, so that it
+	   cannot forge text of its own in the line */
+	char user[IPALLOW_DIAG_TEXT_MAX * 4 + 8];
 	struct event *event;
 
 	if (native_allow_nets_warned ||
 	    auth_fields_find(request->fields.extra_fields, "allow_nets") == NULL)
 		return;
 	native_allow_nets_warned = TRUE;
+	ipallow_escape_field(request->fields.user,
+			     strlen(request->fields.user), user, sizeof(user));
 	event = ipallow_request_event(request);
 	e_warning(event, IPALLOW_LOG_PREFIX
 		  "the passdb returned Dovecot's native allow_nets field "
 		  "(user=%s); Dovecot checks it before ipallow, without "
 		  "exemptions, and a mismatch only makes that passdb fail; "
 		  "return userdb_allow_nets instead "
-		  "(logged once per process)", request->fields.user);
+		  "(logged once per process)", user);
 	event_unref(&event);
 }
 
@@ -101,6 +109,90 @@ passdb_ipallow_log(struct auth_request *request,
 	event_unref(&event);
 }
 
+/* Log flooding (issue 10): a denial of a credentials lookup (CRAM-MD5,
+   SCRAM, ...) happens before any password check, so anyone who knows a
+   restricted user name could write one line per attempt. Such lines are
+   written once per (user, client IP) per IPALLOW_QUIET_SECS; the ones in
+   between go at debug level (auth_debug, a log_debug filter) and are
+   counted, and the next line written for that pair
+   says how many there were. A small direct-mapped table: a pair pushed
+   out by another one only logs again sooner. */
+#define IPALLOW_QUIET_SECS 60
+#define IPALLOW_QUIET_SLOTS 256
+
+struct passdb_ipallow_quiet_slot {
+	char *key;		/* "user\nip", NULL when free */
+	time_t since;		/* when the last line was written */
+	unsigned int suppressed;
+};
+static struct passdb_ipallow_quiet_slot
+	passdb_ipallow_quiet[IPALLOW_QUIET_SLOTS];
+
+/* Returns TRUE when this line is to be kept quiet; else sets *suffix_r
+   to what the written line adds ("" or the count). */
+static bool
+passdb_ipallow_quiet_check(const struct ipallow_log_ctx *ctx,
+			   const char **suffix_r)
+{
+	struct passdb_ipallow_quiet_slot *slot;
+	char ip[IPALLOW_ADDR_STRLEN];
+	const char *key;
+
+	*suffix_r = "";
+	key = t_strdup_printf("%s\n%s", ctx->user == NULL ? "" : ctx->user,
+			      ipallow_addr_to_str(&ctx->client_ip, ip));
+	slot = &passdb_ipallow_quiet[str_hash(key) % IPALLOW_QUIET_SLOTS];
+	if (slot->key != NULL && strcmp(slot->key, key) == 0 &&
+	    ioloop_time - slot->since < IPALLOW_QUIET_SECS &&
+	    ioloop_time >= slot->since) {
+		slot->suppressed++;
+		return TRUE;
+	}
+	if (slot->key != NULL && strcmp(slot->key, key) == 0 &&
+	    slot->suppressed > 0) {
+		*suffix_r = t_strdup_printf(" [%u more such lines for this "
+			"user and address in %d s were not logged]",
+			slot->suppressed,
+			(int)(ioloop_time - slot->since));
+	}
+	i_free(slot->key);
+	slot->key = i_strdup(key);
+	slot->since = ioloop_time;
+	slot->suppressed = 0;
+	return FALSE;
+}
+
+/* A line kept quiet: at debug level, so written only where debug lines
+   are (auth_debug, a log_debug filter); the event still reaches
+   metrics. */
+static void
+passdb_ipallow_log_quiet(struct auth_request *request,
+			 const struct ipallow_log_ctx *ctx,
+			 const struct ipallow_decision *dec, const char *suffix)
+{
+	char line[IPALLOW_LOG_LINE_MAX];
+	struct event_passthrough *e;
+	struct event *event = ipallow_request_event(request);
+
+	e = event_create_passthrough(event)->
+		set_name(IPALLOW_EVENT_NAME)->
+		add_str("result", ipallow_result_to_string(dec->result))->
+		add_str("rule", ipallow_rule_to_string(dec->rule))->
+		add_str("service", ctx->service == NULL ? "" : ctx->service);
+	(void)ipallow_log_decision(dec, ctx, line, sizeof(line));
+	e_debug(e->event(), IPALLOW_LOG_PREFIX"%s%s [not logged at info: "
+		"repeated within %d s]", line, suffix, IPALLOW_QUIET_SECS);
+	event_unref(&event);
+}
+
+static void passdb_ipallow_quiet_free(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < IPALLOW_QUIET_SLOTS; i++)
+		i_free(passdb_ipallow_quiet[i].key);
+}
+
 /* Decides one login; returns the text the log line ends with. Every
    path that is not an explicit decision of the core denies. */
 static const char *
@@ -129,6 +221,13 @@ passdb_ipallow_decide(struct auth_request *request,
 		   check makes this impossible; refuse rather than guess. */
 		return ": reached before any passdb verified the password "
 			"(the ipallow passdb needs skip = unauthenticated)";
+	}
+	if (request->passdbs_seen_internal_failure) {
+		/* Dovecot dropped the fields of a passdb that failed and
+		   went on: the list may have been among them, and no list
+		   means "unrestricted". Tempfail instead (issue 10). */
+		return ": an earlier passdb of this login had an internal "
+			"failure, so the list it may have returned is missing";
 	}
 	if (!ip_ok || !peer_ok)
 		return ": unknown address family";
@@ -193,7 +292,8 @@ passdb_ipallow_check(struct auth_request *request, bool credentials_lookup)
 	struct ipallow_decision dec;
 	struct ipallow_log_ctx ctx;
 	enum ipallow_outcome outcome;
-	const char *suffix;
+	const char *suffix, *quiet_suffix = "";
+	bool quiet = FALSE;
 
 	passdb_ipallow_warn_native(request);
 	suffix = passdb_ipallow_decide(request, module, &ctx, &dec);
@@ -202,13 +302,28 @@ passdb_ipallow_check(struct auth_request *request, bool credentials_lookup)
 	if (outcome == IPALLOW_OUTCOME_NOT_GRANTED)
 		suffix = " [no passdb before granted the login]";
 	else if (outcome == IPALLOW_OUTCOME_DENY_SILENT && credentials_lookup) {
+		quiet = passdb_ipallow_quiet_check(&ctx, &quiet_suffix);
 		suffix = t_strdup_printf(" [mech=%s: password not verified "
-			"yet, reason not sent]",
+			"yet, reason not sent]%s",
 			request->fields.mech_name == NULL ? "none" :
-			request->fields.mech_name);
+			request->fields.mech_name, quiet_suffix);
 	}
-	passdb_ipallow_log(request, module, &ctx, &dec, suffix);
+	if (quiet)
+		passdb_ipallow_log_quiet(request, &ctx, &dec, suffix);
+	else
+		passdb_ipallow_log(request, module, &ctx, &dec, suffix);
 	return outcome;
+}
+
+/* A silent denial must look like a wrong password, whose failed passdb
+   leaves no fields behind. USER_DISABLED keeps the fields the password
+   passdb returned, and some change the answer: "nodelay" skips
+   auth_failure_delay (a timing oracle), "host" without "proxy" becomes a
+   referral, "reason" or "nologin" add text. Drop them all (issue 10). */
+static void passdb_ipallow_strip_fields(struct auth_request *request)
+{
+	auth_fields_reset(request->fields.extra_fields);
+	auth_fields_snapshot(request->fields.extra_fields);
 }
 
 /* Every outcome as a passdb result. All refusals are USER_DISABLED: that
@@ -233,6 +348,7 @@ passdb_ipallow_result(struct auth_request *request, enum ipallow_outcome outcome
 		auth_fields_snapshot(request->fields.extra_fields);
 		return PASSDB_RESULT_USER_DISABLED;
 	case IPALLOW_OUTCOME_DENY_SILENT:
+		passdb_ipallow_strip_fields(request);
 		return PASSDB_RESULT_USER_DISABLED;
 	case IPALLOW_OUTCOME_INTERNAL:
 		/* FAIL with code=temp_fail: clients say "try again later"
@@ -269,17 +385,19 @@ passdb_ipallow_lookup_credentials(struct auth_request *request,
 }
 
 struct ipallow_passdb_module *
-passdb_ipallow_module_create(pool_t pool, const char *policy_path,
+passdb_ipallow_module_create(pool_t pool, const char *configured_path,
 			     bool placement_warn_only)
 {
 	struct ipallow_passdb_module *module;
+	const char *path;
 	char *error = NULL;
 
 	module = p_new(pool, struct ipallow_passdb_module, 1);
 	/* No caching of our own result: it depends on the client IP. */
 	module->module.default_cache_key = NULL;
 	module->module.blocking = FALSE;
-	module->policy_path = p_strdup(pool, policy_path);
+	module->policy_path = configured_path == NULL ?
+		IPALLOW_POLICY_DEFAULT_PATH : p_strdup(pool, configured_path);
 	module->placement_warn_only = placement_warn_only;
 
 	if (worker) {
@@ -287,8 +405,10 @@ passdb_ipallow_module_create(pool_t pool, const char *policy_path,
 		   main auth process. */
 		return module;
 	}
-	if (ipallow_policy_load(module->policy_path, &module->policy,
-				&error) < 0) {
+	/* SPEC §9.1: a configured path must exist; only the built-in
+	   default may be missing. */
+	if (ipallow_policy_load_path(configured_path, &path, &module->policy,
+				     &error) < 0) {
 		/* the core's errors start with the file name */
 		module->load_error = error != NULL ? p_strdup(pool, error) :
 			p_strdup_printf(pool, "%s: out of memory",
@@ -318,4 +438,5 @@ void passdb_ipallow_deinit(struct passdb_module *_module)
 		(struct ipallow_passdb_module *)_module;
 
 	ipallow_policy_free(&module->policy);
+	passdb_ipallow_quiet_free();
 }

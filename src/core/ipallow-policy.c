@@ -1133,6 +1133,29 @@ int ipallow_policy_load_buffer(const unsigned char *data, size_t size,
 int ipallow_policy_load(const char *path, struct ipallow_policy **policy_r,
 			char **error_r)
 {
+	return ipallow_policy_load_flags(path, 0, policy_r, error_r);
+}
+
+int ipallow_policy_load_path(const char *configured_path,
+			     const char **path_r,
+			     struct ipallow_policy **policy_r,
+			     char **error_r)
+{
+	if (configured_path == NULL || configured_path[0] == '\0') {
+		*path_r = IPALLOW_POLICY_DEFAULT_PATH;
+		return ipallow_policy_load_flags(IPALLOW_POLICY_DEFAULT_PATH, 0,
+						 policy_r, error_r);
+	}
+	*path_r = configured_path;
+	return ipallow_policy_load_flags(configured_path,
+					 IPALLOW_POLICY_LOAD_MISSING_IS_ERROR,
+					 policy_r, error_r);
+}
+
+int ipallow_policy_load_flags(const char *path, unsigned int flags,
+			      struct ipallow_policy **policy_r,
+			      char **error_r)
+{
 	struct policy_loader ld;
 	struct stat st;
 	unsigned char *data;
@@ -1144,6 +1167,14 @@ int ipallow_policy_load(const char *path, struct ipallow_policy **policy_r,
 	memset(&ld, 0, sizeof(ld));
 	ld.name = path;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT &&
+	    (flags & IPALLOW_POLICY_LOAD_MISSING_IS_ERROR) != 0) {
+		loader_error(&ld, 0, 0, "%s (a configured policy file must "
+			     "exist; remove the setting to use the defaults)",
+			     strerror(ENOENT));
+		*error_r = ld.error;
+		return -1;
+	}
 	if (fd < 0 && errno == ENOENT) {
 		if (ipallow_policy_defaults(policy_r) < 0)
 			return -1;

@@ -78,6 +78,25 @@ int ipallow_policy_defaults(struct ipallow_policy **policy_r);
    the policy file's directory. */
 int ipallow_policy_load(const char *path, struct ipallow_policy **policy_r,
 			char **error_r);
+/* How ipallow_policy_load_path() treats a missing file. */
+enum ipallow_policy_load_flags {
+	/* The operator named this path (passdb args, the mail plugin's
+	   ipallow_policy): a missing file is a load error like an
+	   unreadable one (SPEC §9.1), never the defaults. */
+	IPALLOW_POLICY_LOAD_MISSING_IS_ERROR = 0x01,
+};
+/* ipallow_policy_load() with flags. */
+int ipallow_policy_load_flags(const char *path, unsigned int flags,
+			      struct ipallow_policy **policy_r,
+			      char **error_r);
+/* What every adapter calls: configured_path is the path the operator
+   set, or NULL (or "") for none. None loads IPALLOW_POLICY_DEFAULT_PATH,
+   which may be missing (defaults, file_missing set); a configured path
+   must exist and be readable. *path_r is the path actually used. */
+int ipallow_policy_load_path(const char *configured_path,
+			     const char **path_r,
+			     struct ipallow_policy **policy_r,
+			     char **error_r);
 /* The same over YAML bytes (for tests and fuzzing); name is used in
    messages and as the base for relative set paths. */
 int ipallow_policy_load_buffer(const unsigned char *data, size_t size,

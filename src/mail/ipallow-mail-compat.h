@@ -10,9 +10,11 @@ struct mail_user;
    for ManageSieve, as at login time), else the process's service name. */
 const char *ipallow_mail_session_service(struct mail_user *user);
 
-/* The policy path for this session: the ipallow_policy setting (2.3:
-   plugin { }, 2.4: a global setting), IPALLOW_POLICY_DEFAULT_PATH when it
-   is not set. Returns -1 with error_r when the setting cannot be read. */
+/* The policy path the operator configured for this session: the
+   ipallow_policy setting (2.3: plugin { }, 2.4: a global setting), or ""
+   when none is, so that the built-in default path applies, which alone
+   may be missing (SPEC 9.1). Returns -1 with error_r when the setting
+   cannot be read. */
 int ipallow_mail_policy_path(struct mail_user *user, const char **path_r,
 			     const char **error_r);
 

@@ -121,7 +121,9 @@ ipallow_mail_policy_get(const char *path)
 
 	lp = i_new(struct ipallow_loaded_policy, 1);
 	lp->path = i_strdup(path);
-	if (ipallow_policy_load(path, &lp->policy, &error) < 0) {
+	/* SPEC §9.1: only the built-in default (no setting) may be
+	   missing; a configured path must exist. */
+	if (ipallow_policy_load_path(path, &path, &lp->policy, &error) < 0) {
 		lp->policy = NULL;
 		lp->error = i_strdup(error != NULL ? error : "out of memory");
 		free(error);

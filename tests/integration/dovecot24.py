@@ -26,6 +26,9 @@ doveconf 2.4.1:
     passdb NAME { } (2.3 name)            passdb NAME { }
     pass = yes (master passdb)            result_success = continue
     mechanisms = M                        mechanisms_filter = M
+    default_fields = k=v                  fields { k:default = v }
+    override_fields = k=v                 fields { k = v }
+    master passdb without a name          passdb master-DRIVER { }
   plugin { ipallow_policy = P }         ipallow_policy = P
   plugin { sieve = file:D;active=F }    sieve_script personal { ... }
   mail_plugins = $mail_plugins X        mail_plugins { X = yes }
@@ -106,6 +109,9 @@ class _Translator:
         if driver is None:
             raise Untranslatable("%s without driver" % kind)
         wanted = block_name[0] if block_name else d.get("name", driver)
+        if d.get("master") == "yes" and not block_name and "name" not in d:
+            # 2.3 tells passdbs apart by driver only; 2.4 names them
+            wanted = "master-" + driver
         name = self.name_for(kind, wanted)
         lines = ["driver = %s" % driver] if name != driver else []
         for key, value in settings:
@@ -119,7 +125,14 @@ class _Translator:
             elif key == "mechanisms":
                 lines.append("mechanisms_filter = %s" % value)
             elif key in ("default_fields", "override_fields"):
-                raise Untranslatable("%s in %s" % (key, kind))
+                # 2.4's fields { }: "name:default" keeps a value that the
+                # lookup set, as default_fields did
+                suffix = ":default" if key == "default_fields" else ""
+                lines.append("fields {")
+                for w in value.split():
+                    k, _, v = w.partition("=")
+                    lines.append("  %s%s = %s" % (k, suffix, _vars(v)))
+                lines.append("}")
             else:
                 lines.append("%s = %s" % (key, _vars(value)))
         self.out.append("%s %s {" % (kind, name))

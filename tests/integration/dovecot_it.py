@@ -27,6 +27,7 @@ import contextlib
 import hashlib
 import hmac
 import os
+import random
 import re
 import shutil
 import signal
@@ -136,11 +137,54 @@ class Suite:
 # --------------------------------------------------------------------------
 # Ports, waiting
 
+# Ports are picked at random below the kernel's ephemeral range (where
+# outgoing connections and other runs' kernel-picked ports live), checked
+# by binding, and never handed out twice by one process. free_ports()
+# holds every socket until all its ports are chosen, so one instance's
+# listeners are always distinct. Another process can still take a port
+# between our check and Dovecot's bind; Dovecot.start() retries then.
+PORT_RANGE = (20000, 32000)
+_handed_out = set()
+_rng = random.Random(os.getpid() ^ int(time.time() * 1000))
+
+
+def free_ports(n):
+    """n distinct free TCP ports on 127.0.0.1, chosen together."""
+    held, ports = [], []
+    try:
+        for _ in range(2000):
+            if len(ports) == n:
+                break
+            port = _rng.randrange(*PORT_RANGE)
+            if port in _handed_out or port in ports:
+                continue
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            try:
+                s.bind((LOOPBACK, port))
+            except OSError:
+                s.close()
+                continue
+            held.append(s)
+            ports.append(port)
+        if len(ports) != n:
+            raise RuntimeError("no %d free ports in %s" % (n, PORT_RANGE))
+    finally:
+        for s in held:
+            s.close()
+    _handed_out.update(ports)
+    return ports
+
+
 def free_port():
-    """A free TCP port on 127.0.0.1 (the kernel picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((LOOPBACK, 0))
-        return s.getsockname()[1]
+    """A free TCP port on 127.0.0.1, never one handed out before."""
+    return free_ports(1)[0]
+
+
+# What Dovecot says when a port was taken after we picked it (a listener
+# clash at config time, or bind() failing in the master).
+PORT_CLASH = re.compile(r"duplicate listener|Address already in use|"
+                        r"port clash")
+START_ATTEMPTS = 4
 
 
 def wait_until(cond, timeout=TIMEOUT, interval=0.02):
@@ -161,6 +205,42 @@ def port_accepts(port, host=LOOPBACK):
             return True
     except OSError:
         return False
+
+
+def _listen_inodes(port):
+    """Inodes of the TCP sockets listening on port (IPv4 and IPv6)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                lines = f.readlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if (len(fields) > 9 and fields[3] == "0A" and
+                    int(fields[1].rsplit(":", 1)[1], 16) == port):
+                inodes.add(fields[9])
+    return inodes
+
+
+def port_owned_by(pid, port):
+    """True when process pid holds a socket listening on port (Linux
+    /proc): tells our listener from another process's on the same port."""
+    inodes = _listen_inodes(port)
+    fd_dir = "/proc/%d/fd" % pid
+    try:
+        fds = os.listdir(fd_dir)
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            link = os.readlink(os.path.join(fd_dir, fd))
+        except OSError:
+            continue
+        if link.startswith("socket:[") and link[8:-1] in inodes:
+            return True
+    return False
 
 
 def unix_accepts(path):
@@ -372,12 +452,6 @@ class Dovecot:
         import pwd
         pw = pwd.getpwnam(mail_user)
         self.mail_uid, self.mail_gid = pw.pw_uid, pw.pw_gid
-        self.ports = {
-            "imap": free_port(), "imap_haproxy": free_port(),
-            "pop3": free_port(), "submission": free_port(),
-            "sieve": free_port(), "sieve_haproxy": free_port(),
-            "relay": free_port(),
-        }
         for sub in ("run", "state", "home", "mail"):
             os.makedirs(os.path.join(self.dir, sub), exist_ok=True)
         os.chown(os.path.join(self.dir, "home"), self.mail_uid,
@@ -386,6 +460,16 @@ class Dovecot:
                  self.mail_gid)
         for name, text in (files or {}).items():
             self.write_file(name, text)
+        self._conf_args = (protocols, mechanisms, auth_conf, extra_conf)
+        self.write_conf()
+
+    def write_conf(self):
+        """Picks this instance's ports (all together) and writes
+        dovecot.conf; start() calls it again when a port was taken."""
+        protocols, mechanisms, auth_conf, extra_conf = self._conf_args
+        names = ("imap", "imap_haproxy", "pop3", "submission", "sieve",
+                 "sieve_haproxy", "relay")
+        self.ports = dict(zip(names, free_ports(len(names))))
         fmt = dict(dir=self.dir, instance=self.instance,
                    protocols=protocols, mechanisms=mechanisms,
                    mail_uid=self.mail_uid, mail_gid=self.mail_gid,
@@ -427,7 +511,39 @@ class Dovecot:
 
     def start(self, wait=True):
         """Starts the master in the foreground (-F) as our child, so its
-        pid is known; returns when all listeners accept connections."""
+        pid is known; returns when all listeners accept connections.
+        When another process took one of our ports in the meantime
+        (Dovecot exits with "Address already in use" or "duplicate
+        listener"), picks new ports and starts again. With wait=False
+        the caller sees the first attempt whatever happens."""
+        for attempt in range(START_ATTEMPTS):
+            self._spawn()
+            if not wait:
+                return self
+            try:
+                self.wait_ready()
+                return self
+            except RuntimeError as e:
+                if (not PORT_CLASH.search(str(e)) or
+                        attempt == START_ATTEMPTS - 1):
+                    raise
+            if VERBOSE:
+                print("# port clash, starting again with new ports")
+            if self.proc.poll() is None:
+                self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.proc = None
+            self.stderr.close()
+            # the next attempt's log starts clean
+            open(self.log.path, "w").close()
+            self.write_conf()
+        return self
+
+    def _spawn(self):
         self.stderr = open(self.path("master.stderr"), "w")
         self.proc = subprocess.Popen([DOVECOT, "-F", "-c", self.conf_path],
                                      stdin=subprocess.DEVNULL,
@@ -435,9 +551,6 @@ class Dovecot:
         if VERBOSE:
             print("# started dovecot pid %d in %s" % (self.proc.pid,
                                                         self.dir))
-        if wait:
-            self.wait_ready()
-        return self
 
     def wait_ready(self):
         ports = [self.ports[p] for p in ("imap", "pop3", "submission")]
@@ -455,6 +568,14 @@ class Dovecot:
         if not wait_until(ready, TIMEOUT):
             raise RuntimeError("dovecot did not start listening:\n%s" %
                                self.log.tail())
+        # Someone else listening on one of our ports also "accepts", and
+        # a master that failed to bind another port may not have exited
+        # yet: every listening socket must be our master's.
+        for p in ports:
+            if not port_owned_by(self.proc.pid, p):
+                raise RuntimeError(
+                    "port clash: port %d is not our Dovecot's (taken by "
+                    "another process?)\n%s" % (p, self.log.tail()))
 
     def stop(self):
         """SIGTERM to the master we started, then wait for it. The master

@@ -13,10 +13,9 @@ WRONG = "not-the-password"
 REASON = "Login from this network is not allowed for this mailbox."
 ALERT = "b NO [ALERT] " + REASON
 AUTH_FAILED = "b NO [AUTHENTICATIONFAILED] Authentication failed."
-# A denial without a reason on the auth socket: 2.3 ends the line with an
-# empty field, 2.4 does not.
-SILENT_FAIL = "FAIL\t1\tuser=%s\tcode=user_disabled" + (
-    "" if DOVECOT_API == "2.4" else "\t")
+# A denial without a reason on the auth socket: no field at all (the
+# silent denial drops the password passdb's fields, t-silent.py).
+SILENT_FAIL = "FAIL\t1\tuser=%s\tcode=user_disabled"
 TEMP_FAIL = "FAIL\t1\tuser=%s\tcode=temp_fail" + (
     "" if DOVECOT_API == "2.4" else "\t")
 
@@ -57,6 +56,7 @@ passdb {
   driver = sql
   args = {dir}/dovecot-sql.conf.ext
   result_success = continue-ok
+  result_internalfail = return-fail
 }
 """
 
@@ -65,6 +65,7 @@ passdb {
   driver = passwd-file
   args = scheme=PLAIN {dir}/users.passwd
   result_success = continue-ok
+  result_internalfail = return-fail
 }
 """
 

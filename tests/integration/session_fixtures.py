@@ -129,6 +129,7 @@ def session_dovecot(suite, policy=DEFAULT_POLICY, extra_conf="",
 
     auth = SESSION_PASSDB % {
         "result_success": "  result_success = continue-ok\n"
+        "  result_internalfail = return-fail\n"
         if login_check else ""}
     if login_check:
         auth += AUTH_IPALLOW % {"extra_args": ""}

@@ -117,6 +117,7 @@ def credentials(suite, dc, backend, out):
         reply = a.auth_sasl("CRAM-MD5", "smtp",
                             sasl_cram_md5("alice", PASSWORD),
                             rip="198.51.100.30")
+        # no field of the password passdb either (t-silent.py)
         suite.eq(name, reply, SILENT_FAIL % "alice")
         check_log(suite, dc, name, mark, decision_line(
             "deny", "alice", "smtp", "198.51.100.30", None,
@@ -140,6 +141,27 @@ def native_field(suite, dc, backend):
     dc.log.wait(warning, mark)
     suite.eq(p + "warned once per process",
              len(dc.log.find_all(warning, mark)), 1)
+
+
+def native_field_escaped(suite):
+    """The user name in the native-field warning is escaped like in the
+    decision lines, so a name cannot forge text in the line (issue 10
+    item 7). Its own instance: the warning comes once per process."""
+    name = "mallory) dovecot says all fine (user=x"
+    # auth_username_chars empty: any name, as some sites configure it
+    dc = ipallow_dovecot("native-escape", users={
+        name: ("203.0.113.0/24", "0.0.0.0/0,::/0")},
+        extra_conf="auth_username_chars =\n")
+    with dc:
+        mark = dc.log.mark()
+        reply = suite.run("native escaped: login", imap_login, dc, name,
+                          PASSWORD, "203.0.113.44")
+        check_reply(suite, "native escaped: login", reply or "",
+                    IMAP_OK_B)
+        line = dc.log.wait(r"native allow_nets field", mark) or ""
+        suite.ok("native escaped: user name escaped in the warning",
+                 "(user=mallory)\\x20dovecot\\x20says\\x20all\\x20fine"
+                 "\\x20(user=x)" in line, line)
 
 
 # Longer than the 8 KiB an auth worker may send back (SPEC §3).
@@ -296,6 +318,7 @@ def main():
     suite.run("cache", cache_instance, suite)
     for backend in BACKENDS:
         suite.run("later " + backend, later_passdb_instance, suite, backend)
+    suite.run("native escaped", native_field_escaped, suite)
     suite.finish()
 
 

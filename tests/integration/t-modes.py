@@ -3,7 +3,8 @@
 (auth_verbose = no, no auth_debug): mode: report, unknown_ip: deny, a
 custom reject_reason, reject_reason: "" (a denial looks like a wrong
 password), on_invalid: skip, and fail-closed when the policy does not load
-(both backends) or falls back to defaults when the file is missing."""
+(both backends) or when a configured path does not exist (SPEC 9.1), and
+falls back to defaults when only the built-in default path is missing.""" 
 
 import os
 import re
@@ -161,8 +162,8 @@ def silent_reason(suite):
                      "535 5.7.8 Authentication failed.")
         with dc.auth_client() as a:
             # Auth-socket callers still see code=user_disabled, without
-            # a reason (on 2.3 an empty field follows, Dovecot's: the
-            # request holds only hidden extra fields; 2.4 sends none).
+            # a reason and without any field of the password passdb (the
+            # silent denial drops them all; t-silent.py).
             suite.eq("silent: auth socket alice outside",
                      a.auth_plain("alice", PASSWORD, "smtp",
                                   rip="198.51.100.10"),
@@ -199,20 +200,67 @@ def broken_policy(suite, backend):
                      TEMP_FAIL % "alice")
 
 
-def missing_policy(suite):
-    dc = ipallow_dovecot("missing", policy=None)
+IPALLOW_ARGS = """\
+passdb {
+  driver = ipallow
+  args = %s
+  skip = unauthenticated
+  result_internalfail = return-fail
+}
+"""
+DEFAULT_PATH = "/etc/dovecot/ipallow.yaml"
+
+
+def configured_policy_missing(suite):
+    # SPEC 9.1: a typo in args (.yml for .yaml) next to a policy that
+    # narrows things must not mean "defaults": every login is refused
+    # and the log names the path and why.
+    dc = ipallow_dovecot("typo", policy="unknown_ip: deny\n",
+                         ipallow=False,
+                         after=IPALLOW_ARGS % "{dir}/ipallow.yml")
+    typo = dc.path("ipallow.yml")
+    why = ("%s: No such file or directory (a configured policy file must "
+           "exist; remove the setting to use the defaults)" % typo)
     with dc:
-        login_case(suite, dc, "missing policy: alice outside (defaults)",
-                   "alice", "198.51.100.7", ALERT,
+        login_case(suite, dc, "typo in args: alice inside refused", "alice",
+                   "203.0.113.7", TEMPFAIL,
+                   "ipallow: deny user=alice service=imap ip=203.0.113.7 "
+                   "peer=127.0.0.1 (policy not loaded): " + why)
+        suite.ok("typo in args: load error names the path and why",
+                 dc.log.wait(r"auth: Error: ipallow: policy %s not loaded, "
+                             r"every login through the ipallow passdb will "
+                             r"be refused: %s" % (re.escape(typo),
+                                                   re.escape(why)))
+                 is not None, dc.log.tail())
+        login_case(suite, dc, "typo in args: erin (no list) refused",
+                   "erin", "198.51.100.7", TEMPFAIL,
+                   "ipallow: deny user=erin service=imap ip=198.51.100.7 "
+                   "peer=127.0.0.1 (policy not loaded)")
+        suite.ok("typo in args: no defaults line",
+                 dc.log.find(r"using built-in defaults") is None,
+                 dc.log.tail())
+
+
+def default_policy_missing(suite):
+    # Only the built-in default path may be missing: defaults, said once.
+    if os.path.exists(DEFAULT_PATH):
+        suite.ok("built-in default path: %s exists on this machine, "
+                 "case not run" % DEFAULT_PATH, True)
+        return
+    dc = ipallow_dovecot("missing", policy=None, ipallow=False,
+                         after=IPALLOW_ARGS % "")
+    with dc:
+        login_case(suite, dc, "missing default policy: alice outside "
+                   "(defaults)", "alice", "198.51.100.7", ALERT,
                    decision_line("deny", "alice", "imap", "198.51.100.7",
                                  PEER, "not in allow_nets"))
-        suite.ok("missing policy: logged",
+        suite.ok("missing default policy: logged",
                  dc.log.find(r"auth: Info: ipallow: policy file %s not "
                              r"found, using built-in defaults" %
-                             re.escape(dc.path("ipallow.yaml")))
+                             re.escape(DEFAULT_PATH))
                  is not None, dc.log.tail())
-        login_case(suite, dc, "missing policy: alice inside", "alice",
-                   "203.0.113.7", IMAP_OK_B, None)
+        login_case(suite, dc, "missing default policy: alice inside",
+                   "alice", "203.0.113.7", IMAP_OK_B, None)
 
 
 def main():
@@ -223,7 +271,8 @@ def main():
     suite.run("silent", silent_reason, suite)
     for backend in BACKENDS:
         suite.run("broken " + backend, broken_policy, suite, backend)
-    suite.run("missing", missing_policy, suite)
+    suite.run("configured missing", configured_policy_missing, suite)
+    suite.run("default missing", default_policy_missing, suite)
     suite.finish()
 
 

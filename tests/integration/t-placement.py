@@ -23,6 +23,7 @@ passdb {
   driver = passwd-file
   args = scheme=PLAIN {dir}/users.passwd
   result_success = continue-ok
+  result_internalfail = return-fail
 }
 """
 IPALLOW = """\
@@ -38,6 +39,14 @@ passdb {
   driver = static
   args = password=%s
 %s}
+"""
+LISTS = """\
+passdb lists {
+  driver = passwd-file
+  args = {dir}/users.passwd
+  skip = unauthenticated
+  result_success = continue-ok
+}
 """
 MASTER = """\
 auth_master_user_separator = *
@@ -118,6 +127,56 @@ def placement_cases():
          "passwords, where Dovecot ignores it (skip = unauthenticated), so "
          "no login would be checked; include auth-ipallow.conf.ext after "
          "the passdb that verifies passwords"),
+        # issue 10 item 1: a passdb that fails internally and goes on
+        # loses the list it returns
+        ("password passdb without result_internalfail = return-fail",
+         USERS.replace("  result_internalfail = return-fail\n", "") +
+         IPALLOW,
+         "passdb passwd-file has result_internalfail = continue, so when "
+         "it fails the login goes on without the fields it returns "
+         "(userdb_allow_nets among them); set result_internalfail = "
+         "return-fail on it"),
+        ("list passdb without result_internalfail = return-fail",
+         USERS + LISTS + IPALLOW,
+         "passdb lists has result_internalfail = continue, so when it "
+         "fails the login goes on without the fields it returns "
+         "(userdb_allow_nets among them); set result_internalfail = "
+         "return-fail on it"),
+        # issue 10 item 4
+        ("earlier passdb result_failure = continue-ok",
+         USERS.replace("continue-ok\n", "continue-ok\n"
+                       "  result_failure = continue-ok\n") + IPALLOW,
+         "passdb passwd-file has result_failure = continue-ok, so a wrong "
+         "password counts as verified; use continue or return-fail"),
+        ("earlier passdb result_internalfail = continue-ok",
+         USERS.replace("  result_internalfail = return-fail\n",
+                       "  result_internalfail = continue-ok\n") + IPALLOW,
+         "passdb passwd-file has result_internalfail = continue-ok, so a "
+         "login whose password could not be checked counts as verified; "
+         "use return-fail"),
+        ("master passdb result_failure = continue-ok",
+         MASTER % "  pass = yes\n  result_failure = continue-ok\n" +
+         USERS + IPALLOW,
+         "master passdb passwd-file has result_failure = continue-ok, so a "
+         "wrong password counts as verified; use continue or return-fail"),
+        ("master passdb result_internalfail = continue-ok",
+         MASTER % "  pass = yes\n  result_internalfail = continue-ok\n" +
+         USERS + IPALLOW,
+         "master passdb passwd-file has result_internalfail = continue-ok, "
+         "so a login whose password could not be checked counts as "
+         "verified; use return-fail"),
+        ("ipallow with default_fields",
+         USERS + IPALLOW.replace("return-fail\n", "return-fail\n"
+                                 "  default_fields = userdb_allow_nets=\n"),
+         "the ipallow passdb cannot have default_fields: they can change "
+         "the network list before the check; set them on the passdb that "
+         "verifies the password"),
+        ("ipallow with override_fields",
+         USERS + IPALLOW.replace("return-fail\n", "return-fail\n"
+                                 "  override_fields = userdb_allow_nets=\n"),
+         "the ipallow passdb cannot have override_fields: they can change "
+         "the network list before the check; set them on the passdb that "
+         "verifies the password"),
         ("NTLM through winbind",
          "auth_use_winbind = yes\n" + USERS + IPALLOW,
          "auth_mechanisms includes NTLM, which Dovecot authenticates "
@@ -131,7 +190,21 @@ def files():
             "master-users": "admin:{PLAIN}%s\n" % MASTER_PASSWORD}
 
 
+def for_this_dovecot(message):
+    """The same message as 2.4 words it: 2.4 names every passdb (the
+    suite's 2.4 configurations call a master passdb master-DRIVER,
+    dovecot24.py) and has one fields { } block for 2.3's default_fields
+    and override_fields."""
+    if DOVECOT_API != "2.4":
+        return message
+    return message.replace(
+        "master passdb passwd-file", "master passdb master-passwd-file").\
+        replace("cannot have default_fields", "cannot have fields { }").\
+        replace("cannot have override_fields", "cannot have fields { }")
+
+
 def misplaced(suite, what, chain, message, mechanisms="plain"):
+    message = for_this_dovecot(message)
     dc = Dovecot("placement", chain + USERDB_PASSWD_FILE, files=files(),
                  mechanisms=mechanisms)
     with dc:

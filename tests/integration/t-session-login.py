@@ -10,7 +10,9 @@ a trusted front end), POP3 (XCLIENT), submission (XCLIENT) and ManageSieve
   one deny line in the log, Dovecot's error line, no home directory (mail
   was not touched), and the ipallow_check_finished event;
 - allowed, exempt and unrestricted users log in and can use their mailbox;
-- a missing policy file means defaults (logged once); a broken one refuses
+- a missing policy file at the built-in default path means defaults
+  (logged once); a configured path that is missing (SPEC 9.1) or a broken
+  policy refuses
   every checked session (fail closed);
 - an IMAP session that was hibernated and restored in a new imap process
   is not checked (or logged) a second time."""
@@ -220,8 +222,37 @@ def run_main(suite):
 
 
 def run_policy_files(suite):
-    # No policy file: built-in defaults, said once per process.
-    dc = session_dovecot("session-nopolicy", policy=None)
+    # SPEC 9.1: a configured ipallow_policy that does not exist refuses
+    # every checked session (no list or not) and names the path and why.
+    dc = session_dovecot("session-typo", policy=None)
+    try:
+        dc.start()
+        path = dc.path("ipallow.yaml")
+        for user, ip in (("alice", "203.0.113.7"), ("erin", "198.51.100.7")):
+            name = "configured policy missing %s" % user
+            mark = dc.log.mark()
+            lines = suite.run(name, imap_session, dc, user, ip)
+            if lines is None:
+                continue
+            suite.eq(name + ": reply", lines, IMAP_DENIED + ["<closed>"])
+            check_log(suite, dc, name, mark,
+                      deny_line(user, "imap", ip, rule="policy not loaded") +
+                      ": %s: No such file or directory (a configured policy "
+                      "file must exist; remove the setting to use the "
+                      "defaults)" % path)
+        suite.ok("configured policy missing: no defaults line",
+                 dc.log.find("using built-in defaults") is None,
+                 dc.log.tail())
+    finally:
+        dc.stop()
+
+    # No setting and no file at the built-in default path: defaults,
+    # said once per process.
+    if os.path.exists("/etc/dovecot/ipallow.yaml"):
+        suite.ok("built-in default path exists on this machine, "
+                 "missing-default case not run", True)
+        return
+    dc = session_dovecot("session-nopolicy", policy=None, policy_path=None)
     try:
         dc.start()
         name = "missing policy"
@@ -230,8 +261,8 @@ def run_policy_files(suite):
         if lines is not None:
             suite.eq(name + ": reply", lines, IMAP_DENIED + ["<closed>"])
             check_log(suite, dc, name + ": defaults", mark,
-                      "ipallow: policy file %s not found, using built-in "
-                      "defaults" % dc.path("ipallow.yaml"))
+                      "ipallow: policy file /etc/dovecot/ipallow.yaml not "
+                      "found, using built-in defaults")
             check_log(suite, dc, name, mark,
                       deny_line("alice", "imap", "198.51.100.7"))
         lines = suite.run(name, imap_session, dc, "alice", "203.0.113.7")
@@ -241,6 +272,9 @@ def run_policy_files(suite):
     finally:
         dc.stop()
 
+
+
+def run_broken_policy(suite):
     # A policy that does not load refuses every checked session, inside
     # the list or not, and says why.
     dc = session_dovecot("session-badpolicy", policy="mode: enforce\nbogus: 1\n")
@@ -326,6 +360,7 @@ def main():
         suite.finish()
     suite.run("main", run_main, suite)
     suite.run("policy files", run_policy_files, suite)
+    suite.run("broken policy", run_broken_policy, suite)
     suite.run("hibernation", run_hibernation, suite)
     suite.finish()
 

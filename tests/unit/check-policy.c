@@ -150,6 +150,67 @@ START_TEST(test_policy_missing_file)
 }
 END_TEST
 
+/* SPEC §9.1: a configured path must exist; only the built-in default
+   may be missing. */
+START_TEST(test_policy_configured_path_missing)
+{
+	struct ipallow_policy *policy = NULL;
+	char dir[256], path[300], want[600], *error = NULL;
+	const char *used = NULL;
+
+	test_tmpdir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/no-such.yaml", dir);
+	ck_assert_int_eq(ipallow_policy_load_path(path, &used, &policy,
+						  &error), -1);
+	ck_assert(policy == NULL);
+	ck_assert_str_eq(used, path);
+	snprintf(want, sizeof(want), "%s: No such file or directory (a "
+		 "configured policy file must exist; remove the setting to use "
+		 "the defaults)", path);
+	ck_assert_str_eq(error, want);
+	free(error);
+	error = NULL;
+
+	/* the flag, directly; and a missing directory too */
+	snprintf(path, sizeof(path), "%s/no-such-dir/ipallow.yaml", dir);
+	ck_assert_int_eq(ipallow_policy_load_flags(path,
+		IPALLOW_POLICY_LOAD_MISSING_IS_ERROR, &policy, &error), -1);
+	ck_assert(policy == NULL && error != NULL);
+	free(error);
+	error = NULL;
+	/* without it: the defaults */
+	ck_assert_int_eq(ipallow_policy_load_flags(path, 0, &policy, &error),
+			 0);
+	ck_assert(policy->file_missing);
+	ipallow_policy_free(&policy);
+
+	/* an existing configured file loads as before */
+	snprintf(path, sizeof(path), "%s/p.yaml", dir);
+	test_write_file(dir, "p.yaml", "field: nets\n", (size_t)-1, path,
+			sizeof(path));
+	ck_assert_int_eq(ipallow_policy_load_path(path, &used, &policy,
+						  &error), 0);
+	ck_assert_str_eq(policy->field, "nets");
+	ck_assert(!policy->file_missing);
+	ipallow_policy_free(&policy);
+
+	/* no setting (NULL or ""): the built-in default path, which may be
+	   missing */
+	ck_assert(ipallow_policy_load_path(NULL, &used, &policy, &error) == 0 ||
+		  access(IPALLOW_POLICY_DEFAULT_PATH, F_OK) == 0);
+	ck_assert_str_eq(used, IPALLOW_POLICY_DEFAULT_PATH);
+	ipallow_policy_free(&policy);
+	free(error);
+	error = NULL;
+	used = NULL;
+	(void)ipallow_policy_load_path("", &used, &policy, &error);
+	ck_assert_str_eq(used, IPALLOW_POLICY_DEFAULT_PATH);
+	ipallow_policy_free(&policy);
+	free(error);
+	test_tmpdir_remove(dir);
+}
+END_TEST
+
 /* Every key, none at its default. */
 START_TEST(test_policy_every_key)
 {
@@ -849,6 +910,7 @@ static Suite *policy_suite(void)
 			    N_ELEMENTS(default_docs));
 	tcase_add_test(tc, test_policy_defaults);
 	tcase_add_test(tc, test_policy_missing_file);
+	tcase_add_test(tc, test_policy_configured_path_missing);
 	tcase_add_test(tc, test_policy_every_key);
 	tcase_add_loop_test(tc, test_policy_choices, 0, N_ELEMENTS(choice_cases));
 	tcase_add_test(tc, test_policy_empty_exempt_lists);

@@ -40,6 +40,18 @@ ipallow_passdb_name(const struct auth_passdb *passdb)
 		passdb->set->driver;
 }
 
+/* A configuration setting that sets fields on this passdb around its
+   lookup (default_fields, override_fields), or NULL. */
+static inline const char *
+ipallow_passdb_field_setting(const struct auth_passdb *passdb)
+{
+	if (passdb->set->default_fields[0] != '\0')
+		return "default_fields";
+	if (passdb->set->override_fields[0] != '\0')
+		return "override_fields";
+	return NULL;
+}
+
 /* mechanisms or username_filter: logins the passdb skips. */
 static inline bool
 ipallow_passdb_has_filters(const struct auth_passdb *passdb)

@@ -10,7 +10,8 @@
    The auth process loads every module in its module directory whose name
    does not start with authdb_ or mech_ when it starts, before it builds
    the chains. This one looks at the passdb settings then and refuses to
-   start in that case. It does nothing else. */
+   start in that case. It also warns when there is no ipallow passdb at
+   all (below). */
 
 #include "auth-common.h"
 #include "array.h"
@@ -25,6 +26,38 @@ const char *ipallow_guard_version = DOVECOT_ABI_VERSION;
 void ipallow_guard_init(struct module *module);
 void ipallow_guard_deinit(void);
 
+/* Without an ipallow passdb only the mail plugin checks lists, when a
+   mail session starts (issue 10): services that only authenticate
+   (Postfix SMTP AUTH through the auth socket, DAV servers) are not
+   restricted at all, and IMAP/POP3 from a denied network answer "Logged
+   in, but initialization failed", which tells that the password was
+   right. Said loudly at every start; nothing is refused, since the
+   module is installed before any check is turned on. */
+static void
+ipallow_guard_warn_no_passdb(struct auth_passdb_settings *const *passdbs,
+			     unsigned int count)
+{
+	unsigned int i;
+
+	if (worker) {
+		/* once, from the auth process, not from every worker */
+		return;
+	}
+	for (i = 0; i < count; i++) {
+		if (strcmp(passdbs[i]->driver, IPALLOW_DRIVER_NAME) == 0)
+			return;
+	}
+	i_warning("ipallow: no ipallow passdb in the passdb chain: network "
+		  "lists are checked only by the mail plugin when a mail "
+		  "session starts, if it is enabled; logins that open no mail "
+		  "session (SMTP AUTH through the auth socket, DAV) are not "
+		  "restricted, and IMAP/POP3 logins from a denied network with "
+		  "the right password answer \"Logged in, but initialization "
+		  "failed\"; return the list from the passdb "
+		  "(userdb_allow_nets) and include auth-ipallow.conf.ext (see "
+		  "conf.d/auth-ipallow.conf.ext)");
+}
+
 void ipallow_guard_init(struct module *module ATTR_UNUSED)
 {
 	struct auth_passdb_settings *const *passdbs;
@@ -34,6 +67,7 @@ void ipallow_guard_init(struct module *module ATTR_UNUSED)
 	    !array_is_created(&global_auth_settings->passdbs))
 		return;
 	passdbs = array_get(&global_auth_settings->passdbs, &count);
+	ipallow_guard_warn_no_passdb(passdbs, count);
 	for (i = 0; i < count; i++) {
 		if (passdbs[i]->master)
 			continue;

@@ -12,13 +12,12 @@
 #include "passdb.h"
 #include "passdb-ipallow.h"
 
-#include "ipallow-policy.h"
 
 static struct passdb_module *
 passdb_ipallow_preinit(pool_t pool, const char *args)
 {
 	const char *const *argv;
-	const char *policy_path = IPALLOW_POLICY_DEFAULT_PATH;
+	const char *policy_path = NULL;
 	bool warn_only = FALSE;
 
 	for (argv = t_strsplit_spaces(args, " "); *argv != NULL; argv++) {

@@ -3,6 +3,7 @@
 
 /* Dovecot 2.4: the names the shared passdb code needs. */
 
+#include "array.h"
 #include "auth.h"
 #include "auth-settings.h"
 
@@ -42,6 +43,18 @@ static inline const char *
 ipallow_passdb_name(const struct auth_passdb *passdb)
 {
 	return passdb->name;
+}
+
+/* A configuration setting that sets fields on this passdb after its
+   lookup (fields { }), or NULL. */
+static inline const char *
+ipallow_passdb_field_setting(const struct auth_passdb *passdb)
+{
+	if (passdb->unexpanded_post_set != NULL &&
+	    array_is_created(&passdb->unexpanded_post_set->fields) &&
+	    array_count(&passdb->unexpanded_post_set->fields) > 0)
+		return "fields { }";
+	return NULL;
 }
 
 /* mechanisms_filter or username_filter: logins the passdb skips. */

@@ -12,7 +12,9 @@
    the global settings and before it builds the chains. This one looks at
    the global passdb list then and refuses to start in that case. A chain
    of one protocol that loses the passdb while another keeps it is found
-   by the driver's own placement check (ipallow_auth_check_configured()). */
+   by the driver's own placement check (ipallow_auth_check_configured()).
+   It also warns when there is no ipallow passdb at all (below), in the
+   same words as on 2.3. */
 
 #include "auth-common.h"
 #include "array.h"
@@ -27,6 +29,31 @@ const char *ipallow_guard_version = DOVECOT_ABI_VERSION;
 void ipallow_guard_init(struct module *module);
 void ipallow_guard_deinit(void);
 
+/* Without an ipallow passdb only the mail plugin checks lists, when a
+   mail session starts: services that only authenticate (SMTP AUTH
+   through the auth socket, DAV servers) are not restricted at all. Said
+   at every start of the auth process; nothing is refused. */
+static void ipallow_guard_warn_no_passdb(void)
+{
+	const struct auth_passdb_settings *set;
+
+	if (worker)
+		return;
+	array_foreach_elem(&global_auth_settings->parsed_passdbs, set) {
+		if (strcmp(set->driver, IPALLOW_DRIVER_NAME) == 0)
+			return;
+	}
+	i_warning("ipallow: no ipallow passdb in the passdb chain: network "
+		  "lists are checked only by the mail plugin when a mail "
+		  "session starts, if it is enabled; logins that open no mail "
+		  "session (SMTP AUTH through the auth socket, DAV) are not "
+		  "restricted, and IMAP/POP3 logins from a denied network with "
+		  "the right password answer \"Logged in, but initialization "
+		  "failed\"; return the list from the passdb "
+		  "(userdb_allow_nets) and include auth-ipallow.conf.ext (see "
+		  "conf.d/auth-ipallow.conf.ext)");
+}
+
 void ipallow_guard_init(struct module *module ATTR_UNUSED)
 {
 	const struct auth_passdb_settings *set;
@@ -34,6 +61,7 @@ void ipallow_guard_init(struct module *module ATTR_UNUSED)
 	if (global_auth_settings == NULL ||
 	    !array_is_created(&global_auth_settings->parsed_passdbs))
 		return;
+	ipallow_guard_warn_no_passdb();
 	array_foreach_elem(&global_auth_settings->parsed_passdbs, set) {
 		if (set->master)
 			continue;

@@ -19,6 +19,8 @@
 #include "ipallow-auth-compat.h"
 #include "ipallow-settings.h"
 
+#include "ipallow-policy.h"
+
 static int
 passdb_ipallow_preinit(pool_t pool, struct event *event,
 		       struct passdb_module **module_r, const char **error_r)
@@ -29,7 +31,11 @@ passdb_ipallow_preinit(pool_t pool, struct event *event,
 	if (settings_get(event, &ipallow_setting_parser_info, 0,
 			 &set, error_r) < 0)
 		return -1;
-	module = passdb_ipallow_module_create(pool, set->ipallow_policy,
+	/* The setting always has a value; its default is the built-in path,
+	   which alone may be missing (SPEC 9.1). */
+	module = passdb_ipallow_module_create(pool,
+		strcmp(set->ipallow_policy, IPALLOW_POLICY_DEFAULT_PATH) == 0 ||
+		set->ipallow_policy[0] == '\0' ? NULL : set->ipallow_policy,
 		strcmp(set->ipallow_placement_check, "warn") == 0);
 	settings_free(set);
 	*module_r = &module->module;

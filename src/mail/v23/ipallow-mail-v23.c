@@ -28,7 +28,6 @@ int ipallow_mail_policy_path(struct mail_user *user, const char **path_r,
 
 	/* plugin { ipallow_policy = ... } */
 	path = mail_user_plugin_getenv(user, IPALLOW_POLICY_SETTING);
-	*path_r = path == NULL || path[0] == '\0' ?
-		IPALLOW_POLICY_DEFAULT_PATH : path;
+	*path_r = path == NULL ? "" : path;
 	return 0;
 }

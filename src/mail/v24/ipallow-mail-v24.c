@@ -36,8 +36,10 @@ int ipallow_mail_policy_path(struct mail_user *user, const char **path_r,
 		*error_r = t_strdup_printf("ipallow_policy: %s", error);
 		return -1;
 	}
-	*path_r = set->ipallow_policy[0] == '\0' ?
-		IPALLOW_POLICY_DEFAULT_PATH : t_strdup(set->ipallow_policy);
+	/* The setting always has a value; its default is the built-in
+	   path, which may be missing. Any other value was configured. */
+	*path_r = strcmp(set->ipallow_policy, IPALLOW_POLICY_DEFAULT_PATH) == 0 ?
+		"" : t_strdup(set->ipallow_policy);
 	settings_free(set);
 	return 0;
 }
