@@ -35,7 +35,7 @@ PACKAGES="dovecot-core dovecot-dev dovecot-imapd dovecot-pop3d
  mmdb-bin libmaxmind-db-writer-perl
  dpkg-dev debhelper dh-autoreconf fakeroot lintian git
  python3 sqlite3 procps iproute2 ca-certificates
- haproxy radicale curl valgrind"
+ haproxy radicale curl valgrind postfix"
 
 die() { printf 'debian13-root: %s\n' "$*" >&2; exit 1; }
 
@@ -98,6 +98,9 @@ ensure() {
 	done
 	if [ -n "$missing" ]; then
 		echo "debian13-root: installing:$missing"
+		# Postfix (t-postfix.py runs its own smtpd): no mail system
+		echo "postfix postfix/main_mailer_type select No configuration" |
+			in_root debconf-set-selections
 		in_root apt-get update -q </dev/null
 		# shellcheck disable=SC2086
 		in_root apt-get install -y -q --no-install-recommends $missing \
