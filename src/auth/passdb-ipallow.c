@@ -48,6 +48,9 @@ enum ipallow_outcome {
 	IPALLOW_OUTCOME_DENY_SILENT,
 	/* refused because the check itself failed; tempfail */
 	IPALLOW_OUTCOME_INTERNAL,
+	/* the mailbox is marked for a password change (SPEC 9.5): refused
+	   as password expired */
+	IPALLOW_OUTCOME_PASSWORD_CHANGE,
 };
 
 static void passdb_ipallow_warn_native(struct auth_request *request)
@@ -238,6 +241,8 @@ passdb_ipallow_decide(struct auth_request *request,
 	req.get_field = passdb_ipallow_get_field;
 	req.field_context = request;
 	req.client_ip = ctx->client_ip;
+	/* the real peer, for password_change.exempt_peers */
+	req.peer_ip = ctx->peer_ip;
 	(void)ipallow_decide(module->policy, &req, dec_r);
 	return "";
 }
@@ -260,6 +265,13 @@ passdb_ipallow_outcome(struct auth_request *request,
 		   must not grant it. */
 		return request->passdb_success ? IPALLOW_OUTCOME_PASS :
 			IPALLOW_OUTCOME_NOT_GRANTED;
+	case IPALLOW_RESULT_PASSWORD_CHANGE:
+		if (!request->passdb_success)
+			return IPALLOW_OUTCOME_NOT_GRANTED;
+		/* Credentials mechanisms have not checked the password yet:
+		   the mark must not show to someone without it. */
+		return credentials_lookup ? IPALLOW_OUTCOME_DENY_SILENT :
+			IPALLOW_OUTCOME_PASSWORD_CHANGE;
 	case IPALLOW_RESULT_DENY:
 		break;
 	}
@@ -274,6 +286,7 @@ passdb_ipallow_outcome(struct auth_request *request,
 	case IPALLOW_RULE_INVALID_LIST:
 	case IPALLOW_RULE_IN_LIST:
 	case IPALLOW_RULE_NOT_IN_LIST:
+	case IPALLOW_RULE_PASSWORD_CHANGE:
 		break;
 	}
 	/* CRAM-MD5, SCRAM, DIGEST-MD5, ...: the mechanism checks the
@@ -312,6 +325,13 @@ passdb_ipallow_check(struct auth_request *request, bool credentials_lookup)
 		passdb_ipallow_log_quiet(request, &ctx, &dec, suffix);
 	else
 		passdb_ipallow_log(request, module, &ctx, &dec, suffix);
+	if (outcome == IPALLOW_OUTCOME_PASS && dec.password_change_exempted) {
+		/* The mail plugin cannot see the real peer: tell it that
+		   this marked login was let in on purpose (SPEC 9.5). */
+		auth_request_set_field(request, "userdb_"
+				       IPALLOW_PASSWORD_CHANGE_EXEMPTED_FIELD,
+				       "yes", NULL);
+	}
 	return outcome;
 }
 
@@ -355,6 +375,11 @@ passdb_ipallow_result(struct auth_request *request, enum ipallow_outcome outcome
 		   instead of asking for the password again. */
 		request->internal_failure = TRUE;
 		return PASSDB_RESULT_USER_DISABLED;
+	case IPALLOW_OUTCOME_PASSWORD_CHANGE:
+		/* Like USER_DISABLED it ends the chain before any result_*
+		   rule; Dovecot sets reason=Password expired itself (IMAP
+		   NO [EXPIRED], FAIL code=pass_expired). */
+		return PASSDB_RESULT_PASS_EXPIRED;
 	}
 	i_unreached();
 }

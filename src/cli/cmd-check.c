@@ -20,6 +20,8 @@ struct check_fields {
 	const char *field;	/* the policy's field name */
 	const char *nets;	/* --nets: <field> */
 	const char *mode;	/* --mode: <field>_mode */
+	/* --password-change-required: password_change_required=yes */
+	const char *password_change;
 	const char *names[CHECK_MAX_FIELDS], *values[CHECK_MAX_FIELDS];
 	unsigned int count;
 };
@@ -40,6 +42,8 @@ static const char *check_get_field(void *context, const char *name)
 	snprintf(mode_name, sizeof(mode_name), "%s_mode", fields->field);
 	if (strcmp(name, mode_name) == 0)
 		return fields->mode;
+	if (strcmp(name, IPALLOW_PASSWORD_CHANGE_FIELD) == 0)
+		return fields->password_change;
 	return NULL;
 }
 
@@ -77,10 +81,12 @@ int cmd_check(int argc, char **argv)
 		{ "user", required_argument, NULL, 'u' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "field", required_argument, NULL, 'f' },
+		{ "password-change-required", no_argument, NULL, 'P' },
+		{ "peer", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *policy_path = NULL, *error;
+	const char *policy_path = NULL, *peer_arg = NULL, *error;
 	struct ipallow_policy *policy;
 	struct ipallow_request req;
 	struct ipallow_decision dec;
@@ -95,7 +101,7 @@ int cmd_check(int argc, char **argv)
 	memset(&fields, 0, sizeof(fields));
 	req.service = "imap";
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:s:n:u:m:f:h", options,
+	while ((c = getopt_long(argc, argv, "p:s:n:u:m:f:Pr:h", options,
 				NULL)) != -1) {
 		switch (c) {
 		case 'p':
@@ -112,6 +118,14 @@ int cmd_check(int argc, char **argv)
 			break;
 		case 'm':
 			fields.mode = optarg;
+			break;
+		case 'P':
+			fields.password_change = "yes";
+			break;
+		case 'r':
+			/* the connection's real peer (real_rip): the webmail
+			   host, for password_change.exempt_peers */
+			peer_arg = optarg;
 			break;
 		case 'f':
 			eq = strchr(optarg, '=');
@@ -144,6 +158,16 @@ int cmd_check(int argc, char **argv)
 			text, error);
 		return EXIT_USAGE;
 	}
+	if (peer_arg != NULL &&
+	    ipallow_addr_parse(peer_arg, &req.peer_ip, &error) < 0) {
+		char text[IPALLOW_DIAG_TEXT_MAX + 20];
+
+		ipallow_escape_text(peer_arg, strlen(peer_arg), text,
+				    sizeof(text));
+		fprintf(stderr, "ipallow: invalid --peer address \"%s\": %s\n",
+			text, error);
+		return EXIT_USAGE;
+	}
 	if (cli_load_policy(policy_path, &policy) < 0)
 		return EXIT_USAGE;
 
@@ -155,6 +179,17 @@ int cmd_check(int argc, char **argv)
 	       ipallow_rule_describe(dec.rule,
 				     ipallow_decision_list_name(&dec, policy->field),
 				     rule, sizeof(rule)));
+	if (dec.result == IPALLOW_RESULT_PASSWORD_CHANGE) {
+		/* what the network decision was before the mark */
+		printf("  network: %s (%s)\n",
+		       ipallow_result_to_string(dec.network_result),
+		       ipallow_rule_describe(dec.network_rule,
+				ipallow_decision_list_name(&dec, policy->field),
+				rule, sizeof(rule)));
+	} else if (dec.password_change_exempted) {
+		printf("  note: password change required, but the peer or "
+		       "service is in password_change.exempt_*\n");
+	}
 	memset(&log_ctx, 0, sizeof(log_ctx));
 	log_ctx.user = req.user;
 	log_ctx.service = req.service;

@@ -13,7 +13,8 @@
 static const struct cli_command commands[] = {
 	{ "check", cmd_check,
 	  "check [--policy FILE] [--service S] [--nets LIST] [--user U] "
-	  "[--mode M] [--field NAME=VALUE]... IP" },
+	  "[--mode M] [--field NAME=VALUE]... [--password-change-required] "
+	  "[--peer IP] IP" },
 	{ "validate", cmd_validate,
 	  "validate [--policy FILE] [--json] LIST|-" },
 	{ "policy-check", cmd_policy_check, "policy-check FILE" },

@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 static bool list_is_blank(const char *text)
 {
@@ -24,7 +25,8 @@ static bool decide_set(struct ipallow_decision *dec, enum ipallow_result result,
 {
 	dec->result = result;
 	dec->rule = rule;
-	return result != IPALLOW_RESULT_DENY;
+	return result != IPALLOW_RESULT_DENY &&
+		result != IPALLOW_RESULT_PASSWORD_CHANGE;
 }
 
 /* Deny, or report when the mode that applies only reports. */
@@ -148,9 +150,10 @@ static bool decide_lookup(const struct ipallow_policy *policy,
 	return ipallow_list_geo_match(list, &info);
 }
 
-bool ipallow_decide(struct ipallow_policy *policy,
-		    const struct ipallow_request *req,
-		    struct ipallow_decision *dec_r)
+/* SPEC §4: the network decision. */
+static bool decide_network(struct ipallow_policy *policy,
+			   const struct ipallow_request *req,
+			   struct ipallow_decision *dec_r)
 {
 	const struct ipallow_list *list;
 	const char *list_text;
@@ -213,6 +216,46 @@ bool ipallow_decide(struct ipallow_policy *policy,
 	return decide_deny(dec_r, IPALLOW_RULE_NOT_IN_LIST);
 }
 
+bool ipallow_password_change_marked(const char *value)
+{
+	if (value == NULL)
+		return false;
+	return strcasecmp(value, "yes") == 0 ||
+		strcasecmp(value, "true") == 0 || strcmp(value, "1") == 0;
+}
+
+/* SPEC 9.5, after the network decision let the login go on. */
+static bool decide_password_change(const struct ipallow_policy *policy,
+				   const struct ipallow_request *req,
+				   struct ipallow_decision *dec)
+{
+	const char *value;
+
+	value = req->get_field != NULL ?
+		get_field(req, IPALLOW_PASSWORD_CHANGE_FIELD) :
+		req->password_change_text;
+	if (!ipallow_password_change_marked(value))
+		return true;
+	if (ipallow_policy_password_change_exempt(policy, req->service,
+						  &req->peer_ip)) {
+		dec->password_change_exempted = true;
+		return true;
+	}
+	dec->network_result = dec->result;
+	dec->network_rule = dec->rule;
+	return decide_set(dec, IPALLOW_RESULT_PASSWORD_CHANGE,
+			  IPALLOW_RULE_PASSWORD_CHANGE);
+}
+
+bool ipallow_decide(struct ipallow_policy *policy,
+		    const struct ipallow_request *req,
+		    struct ipallow_decision *dec_r)
+{
+	if (!decide_network(policy, req, dec_r))
+		return false;
+	return decide_password_change(policy, req, dec_r);
+}
+
 const char *ipallow_decision_list_name(const struct ipallow_decision *dec,
 				       const char *field)
 {
@@ -249,6 +292,8 @@ const char *ipallow_result_to_string(enum ipallow_result result)
 		return "unrestricted";
 	case IPALLOW_RESULT_REPORT:
 		return "report";
+	case IPALLOW_RESULT_PASSWORD_CHANGE:
+		return "password_change";
 	}
 	return "deny";
 }
@@ -274,6 +319,8 @@ const char *ipallow_rule_to_string(enum ipallow_rule rule)
 		return "not_in_list";
 	case IPALLOW_RULE_NO_POLICY:
 		return "no_policy";
+	case IPALLOW_RULE_PASSWORD_CHANGE:
+		return "password_change_required";
 	}
 	return "internal_error";
 }
@@ -315,6 +362,9 @@ const char *ipallow_rule_describe(enum ipallow_rule rule, const char *field,
 		break;
 	case IPALLOW_RULE_NO_POLICY:
 		words = "policy not loaded";
+		break;
+	case IPALLOW_RULE_PASSWORD_CHANGE:
+		words = IPALLOW_PASSWORD_CHANGE_FIELD;
 		break;
 	}
 	if (with_field)

@@ -10,6 +10,9 @@ enum ipallow_result {
 	IPALLOW_RESULT_EXEMPT,
 	IPALLOW_RESULT_UNRESTRICTED,
 	IPALLOW_RESULT_REPORT,		/* would deny; mode: report */
+	/* the network let the login go on, but the mailbox is marked for a
+	   forced password change (SPEC 9.5): refused as password expired */
+	IPALLOW_RESULT_PASSWORD_CHANGE,
 };
 
 /* Which step of the decision order (SPEC §4) produced the result. */
@@ -23,7 +26,16 @@ enum ipallow_rule {
 	IPALLOW_RULE_IN_LIST,
 	IPALLOW_RULE_NOT_IN_LIST,
 	IPALLOW_RULE_NO_POLICY,
+	IPALLOW_RULE_PASSWORD_CHANGE,		/* password_change_required */
 };
+
+/* The userdb field that marks a mailbox for a forced password change
+   (SPEC 9.5): "yes", "true" or "1", any case. */
+#define IPALLOW_PASSWORD_CHANGE_FIELD "password_change_required"
+/* The userdb field the passdb adds to a marked login it let in because
+   of password_change.exempt_peers or _services, for the mail plugin,
+   which cannot see the real peer. */
+#define IPALLOW_PASSWORD_CHANGE_EXEMPTED_FIELD "ipallow_password_change_exempted"
 
 /* Returns the value of the user's userdb field name (without any
    "userdb_" prefix: the adapter adds what its convention needs), or NULL
@@ -44,6 +56,13 @@ struct ipallow_request {
 	   <field>_mode through it and picks the list itself (SPEC 9.4). */
 	ipallow_get_field_t *get_field;
 	void *field_context;
+	/* The connection's real peer (Dovecot's real_rip: the webmail host
+	   that forwards the browser's address), matched against
+	   password_change.exempt_peers. Family NONE: unknown, not exempt. */
+	struct ipallow_addr peer_ip;
+	/* The password_change_required value when get_field is NULL (NULL:
+	   absent). */
+	const char *password_change_text;
 };
 
 /* Where the list of a decision came from (SPEC 9.4, in that order). */
@@ -85,17 +104,32 @@ struct ipallow_decision {
 	/* A country or ASN lookup failed (corrupt database): those entries
 	   matched nothing. Static English text, or NULL. */
 	const char *geoip_error;
+	/* For IPALLOW_RESULT_PASSWORD_CHANGE: what the network decision was
+	   (allow, exempt, unrestricted, report) before the mark refused the
+	   login. */
+	enum ipallow_result network_result;
+	enum ipallow_rule network_rule;
+	/* The mailbox is marked, and the login went on only because its
+	   peer or service is in password_change.exempt_* (the adapter tells
+	   the mail plugin, which cannot see the peer). */
+	bool password_change_exempted;
 };
 
-/* Decides one login (SPEC §4). policy may be NULL (not loaded), which
+/* Decides one login (SPEC §4, then §9.5: a login the network decision
+   lets go on is refused with IPALLOW_RESULT_PASSWORD_CHANGE when the
+   mailbox is marked and neither its real peer nor its service is in
+   password_change.exempt_*). policy may be NULL (not loaded), which
    denies with IPALLOW_RULE_NO_POLICY. Never fails open: out of memory
    gives DENY with IPALLOW_RULE_INTERNAL_ERROR. Returns true if the login
-   may go on (every result but DENY). */
+   may go on (every result but DENY and PASSWORD_CHANGE). */
 bool ipallow_decide(struct ipallow_policy *policy,
 		    const struct ipallow_request *req,
 		    struct ipallow_decision *dec_r);
 
-/* "allow", "deny", "exempt", "unrestricted", "report" */
+/* True for "yes", "true" and "1" in any case (SPEC 9.5). */
+bool ipallow_password_change_marked(const char *value);
+
+/* "allow", "deny", "exempt", "unrestricted", "report", "password_change" */
 const char *ipallow_result_to_string(enum ipallow_result result);
 /* Stable identifiers for events and machines: "exempt_service", "no_list",
    "unknown_ip", "exempt_network", "invalid_list", "in_list",

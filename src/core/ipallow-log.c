@@ -19,6 +19,8 @@ static const char *result_verb(enum ipallow_result result)
 		return "unrestricted";
 	case IPALLOW_RESULT_REPORT:
 		return "report-only, would deny";
+	case IPALLOW_RESULT_PASSWORD_CHANGE:
+		return "password change required";
 	}
 	return "deny";
 }
@@ -117,6 +119,7 @@ bool ipallow_log_is_notable(const struct ipallow_decision *dec)
 	switch (dec->result) {
 	case IPALLOW_RESULT_DENY:
 	case IPALLOW_RESULT_REPORT:
+	case IPALLOW_RESULT_PASSWORD_CHANGE:
 		return true;
 	case IPALLOW_RESULT_ALLOW:
 	case IPALLOW_RESULT_EXEMPT:

@@ -46,8 +46,10 @@ struct policy_loader {
 	bool oom;
 	size_t nodes;
 	struct ipallow_policy *policy;
-	/* exempt networks collected while walking */
+	/* exempt networks and password_change.exempt_peers collected while
+	   walking */
 	struct ipallow_prefix_array exempt;
+	struct ipallow_prefix_array password_change_peers;
 	bool exempt_networks_set, exempt_services_set;
 };
 
@@ -568,14 +570,16 @@ static int add_prefix_node(struct policy_loader *ld, const char *key,
 	return 0;
 }
 
-static int handle_exempt_networks(struct policy_loader *ld,
-				  const struct ynode *node)
+/* A sequence of group names (private, loopback, link-local) and
+   prefixes, into arr. */
+static int collect_networks(struct policy_loader *ld, const char *key,
+			    const struct ynode *node,
+			    struct ipallow_prefix_array *arr)
 {
 	size_t i;
 
-	if (check_sequence(ld, "exempt.networks", node) < 0)
+	if (check_sequence(ld, key, node) < 0)
 		return -1;
-	ld->exempt_networks_set = true;
 	for (i = 0; i < node->count; i++) {
 		const struct ynode *item = node->items[i];
 		int ret;
@@ -585,20 +589,27 @@ static int handle_exempt_networks(struct policy_loader *ld,
 		if (((item->value[0] >= 'a' && item->value[0] <= 'z') ||
 		     (item->value[0] >= 'A' && item->value[0] <= 'Z')) &&
 		    strpbrk(item->value, ".:/") == NULL) {
-			ret = ipallow_group_add(item->value, &ld->exempt);
+			ret = ipallow_group_add(item->value, arr);
 			if (ret < 0)
 				return loader_oom(ld);
 			if (ret == 0)
-				return node_error(ld, item, "exempt.networks: "
+				return node_error(ld, item, "%s: "
 					"unknown group \"%.64s\" (groups are "
 					"private, loopback, link-local)",
-					item->value);
+					key, item->value);
 			continue;
 		}
-		if (add_prefix_node(ld, "exempt.networks", item, &ld->exempt) < 0)
+		if (add_prefix_node(ld, key, item, arr) < 0)
 			return -1;
 	}
 	return 0;
+}
+
+static int handle_exempt_networks(struct policy_loader *ld,
+				  const struct ynode *node)
+{
+	ld->exempt_networks_set = true;
+	return collect_networks(ld, "exempt.networks", node, &ld->exempt);
 }
 
 static void free_strings(char ***strings, unsigned int *count)
@@ -612,31 +623,40 @@ static void free_strings(char ***strings, unsigned int *count)
 	*count = 0;
 }
 
-static int handle_exempt_services(struct policy_loader *ld,
-				  const struct ynode *node)
+/* A sequence of service names, replacing *strings. */
+static int collect_services(struct policy_loader *ld, const char *key,
+			    const struct ynode *node, char ***strings,
+			    unsigned int *count)
 {
-	struct ipallow_policy *policy = ld->policy;
 	size_t i;
 
-	if (check_sequence(ld, "exempt.services", node) < 0)
+	if (check_sequence(ld, key, node) < 0)
 		return -1;
-	free_strings(&policy->exempt_services, &policy->exempt_services_count);
-	policy->exempt_services = ipallow_calloc(node->count,
-						 sizeof(*policy->exempt_services));
-	if (policy->exempt_services == NULL)
+	free_strings(strings, count);
+	*strings = ipallow_calloc(node->count + 1, sizeof(**strings));
+	if (*strings == NULL)
 		return loader_oom(ld);
 	for (i = 0; i < node->count; i++) {
 		const char *value = node->items[i]->value;
 
 		if (!is_name(value, true))
-			return node_error(ld, node->items[i], "exempt.services: "
-					  "\"%.64s\" is not a service name", value);
-		policy->exempt_services[i] = ipallow_strdup(value);
-		if (policy->exempt_services[i] == NULL)
+			return node_error(ld, node->items[i], "%s: "
+					  "\"%.64s\" is not a service name",
+					  key, value);
+		(*strings)[i] = ipallow_strdup(value);
+		if ((*strings)[i] == NULL)
 			return loader_oom(ld);
-		policy->exempt_services_count++;
+		(*count)++;
 	}
 	return 0;
+}
+
+static int handle_exempt_services(struct policy_loader *ld,
+				  const struct ynode *node)
+{
+	return collect_services(ld, "exempt.services", node,
+				&ld->policy->exempt_services,
+				&ld->policy->exempt_services_count);
 }
 
 static int handle_exempt(struct policy_loader *ld, const struct ynode *node)
@@ -647,6 +667,34 @@ static int handle_exempt(struct policy_loader *ld, const struct ynode *node)
 		{ NULL, NULL }
 	};
 	return walk_mapping(ld, "exempt", node, handlers);
+}
+
+static int handle_password_change_peers(struct policy_loader *ld,
+					const struct ynode *node)
+{
+	return collect_networks(ld, "password_change.exempt_peers", node,
+				&ld->password_change_peers);
+}
+
+static int handle_password_change_services(struct policy_loader *ld,
+					   const struct ynode *node)
+{
+	struct ipallow_policy *policy = ld->policy;
+
+	return collect_services(ld, "password_change.exempt_services", node,
+				&policy->password_change_exempt_services,
+				&policy->password_change_exempt_services_count);
+}
+
+static int handle_password_change(struct policy_loader *ld,
+				  const struct ynode *node)
+{
+	static const struct key_handler handlers[] = {
+		{ "exempt_peers", handle_password_change_peers },
+		{ "exempt_services", handle_password_change_services },
+		{ NULL, NULL }
+	};
+	return walk_mapping(ld, "password_change", node, handlers);
 }
 
 /* A country: or asn: entry of an inline set. Returns 1 when node was one
@@ -930,6 +978,7 @@ static const struct key_handler top_handlers[] = {
 	{ "sets", handle_sets },
 	{ "domains", handle_domains },
 	{ "geoip", handle_geoip },
+	{ "password_change", handle_password_change },
 	{ NULL, NULL }
 };
 
@@ -993,6 +1042,10 @@ static int policy_finish(struct policy_loader *ld)
 	}
 	if (ipallow_radix_build(ld->exempt.prefixes, ld->exempt.count,
 				&policy->exempt_networks) < 0)
+		return loader_oom(ld);
+	if (ipallow_radix_build(ld->password_change_peers.prefixes,
+				ld->password_change_peers.count,
+				&policy->password_change_exempt_peers) < 0)
 		return loader_oom(ld);
 	policy->parse_ctx.sets = policy->sets;
 	policy->parse_ctx.sets_count = policy->sets_count;
@@ -1079,6 +1132,7 @@ static int policy_load_data(const unsigned char *data, size_t size,
 		ret = policy_finish(&ld);
 	ynode_free(root);
 	ipallow_prefix_array_free(&ld.exempt);
+	ipallow_prefix_array_free(&ld.password_change_peers);
 	ipallow_free(ld.base_dir);
 	if (ret < 0) {
 		ipallow_policy_free(&ld.policy);
@@ -1275,6 +1329,25 @@ bool ipallow_policy_service_exempt(const struct ipallow_policy *policy,
 	return false;
 }
 
+bool ipallow_policy_password_change_exempt(const struct ipallow_policy *policy,
+					   const char *service,
+					   const struct ipallow_addr *peer)
+{
+	unsigned int i;
+
+	if (service != NULL) {
+		for (i = 0; i < policy->password_change_exempt_services_count;
+		     i++) {
+			if (strcasecmp(policy->password_change_exempt_services[i],
+				       service) == 0)
+				return true;
+		}
+	}
+	return peer->family != IPALLOW_FAMILY_NONE &&
+		policy->password_change_exempt_peers != NULL &&
+		ipallow_radix_lookup(policy->password_change_exempt_peers, peer);
+}
+
 const struct ipallow_set *
 ipallow_policy_find_set(const struct ipallow_policy *policy, const char *name)
 {
@@ -1343,6 +1416,9 @@ void ipallow_policy_free(struct ipallow_policy **_policy)
 	ipallow_free(policy->asn_db);
 	ipallow_radix_free(&policy->exempt_networks);
 	free_strings(&policy->exempt_services, &policy->exempt_services_count);
+	ipallow_radix_free(&policy->password_change_exempt_peers);
+	free_strings(&policy->password_change_exempt_services,
+		     &policy->password_change_exempt_services_count);
 	ipallow_free(policy->reject_reason);
 	ipallow_free(policy->field);
 	ipallow_free(policy->path);

@@ -55,6 +55,13 @@ struct ipallow_policy {
 	char **exempt_services;
 	unsigned int exempt_services_count;
 
+	/* password_change: (SPEC 9.5) who still gets in when the mailbox is
+	   marked: real peers (the webmail hosts) and services. Empty by
+	   default. */
+	struct ipallow_radix *password_change_exempt_peers;
+	char **password_change_exempt_services;
+	unsigned int password_change_exempt_services_count;
+
 	/* domains: defaults, "*" included */
 	struct ipallow_domain_list *domains;
 	unsigned int domains_count;
@@ -106,6 +113,12 @@ int ipallow_policy_load_buffer(const unsigned char *data, size_t size,
 
 bool ipallow_policy_service_exempt(const struct ipallow_policy *policy,
 				   const char *service);
+/* A marked mailbox still gets in: service in
+   password_change.exempt_services, or peer (the connection's real peer;
+   family NONE: unknown) in password_change.exempt_peers. */
+bool ipallow_policy_password_change_exempt(const struct ipallow_policy *policy,
+					   const char *service,
+					   const struct ipallow_addr *peer);
 const struct ipallow_set *
 ipallow_policy_find_set(const struct ipallow_policy *policy, const char *name);
 

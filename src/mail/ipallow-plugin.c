@@ -102,10 +102,20 @@ ipallow_userdb_field(const struct mail_user *user, const char *field)
 	return NULL;
 }
 
-/* The core's field getter over the userdb reply. */
+/* The core's field getter over the userdb reply. A login the passdb let
+   in although the mailbox is marked for a password change (its real
+   peer, a webmail host, or its service is exempt: SPEC 9.5) says so in
+   the userdb reply, since this process cannot see the real peer; the
+   mark is then not enforced here either. */
 static const char *ipallow_session_get_field(void *context, const char *name)
 {
-	return ipallow_userdb_field(context, name);
+	struct mail_user *user = context;
+
+	if (strcmp(name, IPALLOW_PASSWORD_CHANGE_FIELD) == 0 &&
+	    ipallow_password_change_marked(ipallow_userdb_field(user,
+			IPALLOW_PASSWORD_CHANGE_EXEMPTED_FIELD)))
+		return NULL;
+	return ipallow_userdb_field(user, name);
 }
 
 static struct ipallow_loaded_policy *
@@ -227,7 +237,8 @@ ipallow_session_check(struct mail_user *user, struct ipallow_decision *dec)
 		(void)ipallow_decide(policy, &req, dec);
 	}
 	ipallow_session_log(user, policy, load_error, &ctx, dec, suffix);
-	return dec->result != IPALLOW_RESULT_DENY;
+	return dec->result != IPALLOW_RESULT_DENY &&
+		dec->result != IPALLOW_RESULT_PASSWORD_CHANGE;
 }
 
 static void ipallow_mail_user_created(struct mail_user *user)

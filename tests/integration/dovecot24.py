@@ -156,15 +156,17 @@ class _Translator:
             return lines
         if driver == "sql":
             conf = self.sql(args)
+            # full names: the short ones work only in a block named sql
             if kind == "passdb":
-                lines = ["query = %s" % _vars(conf["password_query"])]
+                lines = ["passdb_sql_query = %s" %
+                         _vars(conf["password_query"])]
                 if "default_pass_scheme" in conf:
                     lines.append("default_password_scheme = %s" %
                                  conf["default_pass_scheme"])
                 return lines
-            lines = ["query = %s" % _vars(conf["user_query"])]
+            lines = ["userdb_sql_query = %s" % _vars(conf["user_query"])]
             if "iterate_query" in conf:
-                lines.append("iterate_query = %s" %
+                lines.append("userdb_sql_iterate_query = %s" %
                              _vars(conf["iterate_query"]))
             return lines
         if driver == "ipallow":

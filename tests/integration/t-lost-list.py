@@ -111,8 +111,11 @@ def run(suite, label, list_internalfail, extra_args):
                           "198.51.100.8")
         check_reply(suite, name, reply or "", TEMPFAIL)
         suite.ok(name + ": the query failed",
-                 dc.log.wait(r"lists\(alice,198\.51\.100\.8,.*Password "
-                             r"query failed", mark) is not None,
+                 # 2.3 "lists(alice,ip,...)", 2.4 "auth-worker(alice,ip)
+                 # ...: lists: Password query failed"
+                 dc.log.wait(r"(lists|auth-worker)\(alice,198\.51\.100\.8"
+                             r"[,)].*Password query failed", mark)
+                 is not None,
                  dc.log.tail())
         if "placement_check=warn" in extra_args:
             check_log(suite, dc, name, mark,

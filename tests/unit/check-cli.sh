@@ -103,13 +103,13 @@ EOF
 printf '192.0.2.0/24\n  10/8 # short\n' >"$tmp/bad.nets"
 
 usage_check='usage:
-  ipallow check [--policy FILE] [--service S] [--nets LIST] [--user U] [--mode M] [--field NAME=VALUE]... IP'
+  ipallow check [--policy FILE] [--service S] [--nets LIST] [--user U] [--mode M] [--field NAME=VALUE]... [--password-change-required] [--peer IP] IP'
 usage_validate='usage:
   ipallow validate [--policy FILE] [--json] LIST|-'
 usage_policy='usage:
   ipallow policy-check FILE'
 usage_all='usage:
-  ipallow check [--policy FILE] [--service S] [--nets LIST] [--user U] [--mode M] [--field NAME=VALUE]... IP
+  ipallow check [--policy FILE] [--service S] [--nets LIST] [--user U] [--mode M] [--field NAME=VALUE]... [--password-change-required] [--peer IP] IP
   ipallow validate [--policy FILE] [--json] LIST|-
   ipallow policy-check FILE
   ipallow lookup [--policy FILE] IP
@@ -544,6 +544,43 @@ else
 fi
 t bench-missing 2 '' "ipallow: $tmp/missing: No such file or directory" \
 	"$IPALLOW" bench "$tmp/missing" "$tmp/addresses"
+
+# --- forced password change (SPEC 9.5) ---
+
+cat >"$tmp/pw.yaml" <<'EOF'
+password_change:
+  exempt_peers: [127.0.0.1/32, 192.0.2.10/32]
+  exempt_services: [sieve]
+EOF
+t pw-allowed-marked 1 'password_change (password_change_required)
+  network: allow (in allow_nets)' '' \
+	"$IPALLOW" check --policy "$tmp/pw.yaml" --nets 203.0.113.0/24 \
+	--password-change-required 203.0.113.5
+t pw-denied-marked 1 'deny (not in allow_nets)' '' \
+	"$IPALLOW" check --policy "$tmp/pw.yaml" --nets 203.0.113.0/24 \
+	--password-change-required 198.51.100.7
+t pw-field-true 1 'password_change (password_change_required)
+  network: unrestricted (no allow_nets)' '' \
+	"$IPALLOW" check --policy "$tmp/pw.yaml" \
+	--field password_change_required=TRUE 198.51.100.7
+t pw-field-no 0 'unrestricted (no allow_nets)' '' \
+	"$IPALLOW" check --policy "$tmp/pw.yaml" \
+	--field password_change_required=no 198.51.100.7
+t pw-exempt-peer 0 'unrestricted (no allow_nets)
+  note: password change required, but the peer or service is in password_change.exempt_*' '' \
+	"$IPALLOW" check --policy "$tmp/pw.yaml" --password-change-required \
+	--peer 192.0.2.10 198.51.100.7
+t pw-other-peer 1 'password_change (password_change_required)
+  network: unrestricted (no allow_nets)' '' \
+	"$IPALLOW" check --policy "$tmp/pw.yaml" --password-change-required \
+	--peer 192.0.2.11 198.51.100.7
+t pw-exempt-service 0 'unrestricted (no allow_nets)
+  note: password change required, but the peer or service is in password_change.exempt_*' '' \
+	"$IPALLOW" check --policy "$tmp/pw.yaml" --password-change-required \
+	--service sieve 198.51.100.7
+t pw-bad-peer 2 '' 'ipallow: invalid --peer address "10/8": a client address has no prefix length' \
+	"$IPALLOW" check --policy "$tmp/pw.yaml" --password-change-required \
+	--peer 10/8 198.51.100.7
 
 # --- the tool itself ---
 
