@@ -11,12 +11,15 @@ Every protocol's reply is pinned here as Dovecot gives it (doc/passdb.md
 
 import os
 import re
+import sqlite3
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dovecot_it import DOVECOT_API, Suite, sasl_cram_md5     # noqa: E402
+from dovecot_it import (                                      # noqa: E402
+    DOVECOT_API, Dovecot, Suite, sasl_cram_md5)
 from ipallow_fixtures import (                                # noqa: E402
-    ALERT, AUTH_FAILED, IMAP_OK, PASSWORD, STATS_CONF, WRONG, Outside,
+    ALERT, AUTH_FAILED, AUTH_IPALLOW, IMAP_OK, PASSWORD, STATS_CONF, WRONG,
+    Outside,
     check_log, check_reply, decision_line, imap_login, ipallow_dovecot,
     pop3_login, stats_counts, submission_login)
 from session_fixtures import (                                # noqa: E402
@@ -197,12 +200,131 @@ def webmail_session_instance(suite):
                  ["b OK Logged in"])
 
 
+# The mark as an SQL column, as an operator's panel or the webmail's
+# password plugin would clear it together with the new password.
+SQL_PW_CONF = """\
+driver = sqlite
+connect = {dir}/pw.db
+default_pass_scheme = PLAIN
+password_query = SELECT username AS user, password, \\
+  allow_nets AS userdb_allow_nets, \\
+  pwchange AS userdb_password_change_required \\
+  FROM users WHERE username = '%u'
+user_query = SELECT username AS user FROM users WHERE username = '%u'
+iterate_query = SELECT username AS user FROM users
+"""
+AUTH_SQL_PW = """\
+passdb {
+  driver = sql
+  args = {dir}/pw-sql.conf.ext
+  result_success = continue-ok
+  result_internalfail = return-fail
+}
+""" + AUTH_IPALLOW % {"extra_args": ""} + """\
+userdb {
+  driver = prefetch
+}
+userdb {
+  driver = sql
+  args = {dir}/pw-sql.conf.ext
+}
+"""
+NEW_PASSWORD = "New-Secret-456"
+
+
+def sql_update(dc, statement, *args):
+    db = sqlite3.connect(dc.path("pw.db"))
+    db.execute(statement, args)
+    db.commit()
+    db.close()
+
+
+def sql_instance(suite, cache):
+    """The mark in SQLite: refused while set; the user changes the
+    password, which clears the mark in the same row: the next login
+    works, with the passdb cache on (a changed password misses the
+    cached entry) and off. Clearing only the mark, with the cache on,
+    takes effect when the cached entry goes: auth_cache_ttl or doveadm
+    auth cache flush."""
+    p = "sql, cache %s: " % ("on" if cache else "off")
+    extra = "auth_cache_size = 1M\nauth_cache_ttl = 1h\n" if cache else ""
+    dc = Dovecot("pwchange-sql", AUTH_SQL_PW, extra_conf=extra,
+                 files={"pw-sql.conf.ext": SQL_PW_CONF,
+                        "ipallow.yaml": "# defaults\n"})
+    db = sqlite3.connect(dc.path("pw.db"))
+    db.execute("CREATE TABLE users (username TEXT PRIMARY KEY, password "
+               "TEXT NOT NULL, allow_nets TEXT, pwchange TEXT)")
+    for user in ("alice", "erin"):
+        db.execute("INSERT INTO users VALUES (?, ?, ?, ?)",
+                   (user, "{PLAIN}" + PASSWORD, "203.0.113.0/24", "yes"))
+    db.commit()
+    db.close()
+    os.chmod(dc.path("pw.db"), 0o644)
+    with dc:
+        reply = suite.run(p + "marked", imap_login, dc, "alice", PASSWORD,
+                          INSIDE)
+        check_reply(suite, p + "alice marked", reply or "", IMAP_EXPIRED)
+        reply = suite.run(p + "marked outside", imap_login, dc, "alice",
+                          PASSWORD, "198.51.100.40")
+        check_reply(suite, p + "alice marked, denied network", reply or "",
+                    ALERT)
+        sql_update(dc, "UPDATE users SET password = ?, pwchange = NULL "
+                   "WHERE username = 'alice'", "{PLAIN}" + NEW_PASSWORD)
+        reply = suite.run(p + "new password", imap_login, dc, "alice",
+                          NEW_PASSWORD, INSIDE)
+        check_reply(suite, p + "alice after the change, new password",
+                    reply or "", "re:" + IMAP_OK % "b")
+        reply = suite.run(p + "old password", imap_login, dc, "alice",
+                          PASSWORD, "203.0.113.9")
+        check_reply(suite, p + "alice after the change, old password",
+                    reply or "", AUTH_FAILED)
+        # only the mark cleared, the password unchanged
+        reply = suite.run(p + "erin marked", imap_login, dc, "erin",
+                          PASSWORD, INSIDE)
+        check_reply(suite, p + "erin marked", reply or "", IMAP_EXPIRED)
+        sql_update(dc, "UPDATE users SET pwchange = 'no' "
+                   "WHERE username = 'erin'")
+        reply = suite.run(p + "erin cleared", imap_login, dc, "erin",
+                          PASSWORD, INSIDE)
+        if cache:
+            check_reply(suite, p + "erin mark cleared, cached entry: still "
+                        "refused", reply or "", IMAP_EXPIRED)
+            rc, out, err = dc.doveadm("auth", "cache", "flush", "erin")
+            suite.eq(p + "doveadm auth cache flush erin", rc, 0)
+            reply = suite.run(p + "erin flushed", imap_login, dc, "erin",
+                              PASSWORD, INSIDE)
+            check_reply(suite, p + "erin after the flush", reply or "",
+                        "re:" + IMAP_OK % "b")
+        else:
+            check_reply(suite, p + "erin mark cleared", reply or "",
+                        "re:" + IMAP_OK % "b")
+
+
+def managesieve_instance(suite):
+    """ManageSieve for a marked mailbox when sieve is not exempt."""
+    dc = ipallow_dovecot("pwchange-sieve", policy="# defaults\n")
+    dc.write_file("users.passwd", USERS_PASSWD)
+    if not dc.sieve:
+        suite.ok("managesieve-login installed", False,
+                 "apt-get install dovecot-managesieved")
+        return
+    with dc:
+        with dc.managesieve(proxy_from=INSIDE) as c:
+            reply = c.authenticate_plain("alice", PASSWORD)
+        check_reply(suite, "managesieve alice marked (not exempt)",
+                    reply[-1] if isinstance(reply, list) else reply,
+                    'NO "Password expired"')
+
+
 def main():
     suite = Suite("pwchange")
     print("# Dovecot %s" % DOVECOT_API)
     suite.run("login", login_instance, suite)
     suite.run("session", session_instance, suite)
     suite.run("webmail session", webmail_session_instance, suite)
+    suite.run("sql, cache off", sql_instance, suite, False)
+    suite.run("sql, cache on", sql_instance, suite, True)
+    suite.run("managesieve", managesieve_instance, suite)
     suite.finish()
 
 
