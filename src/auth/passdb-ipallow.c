@@ -384,7 +384,7 @@ passdb_ipallow_result(struct auth_request *request, enum ipallow_outcome outcome
 	i_unreached();
 }
 
-void
+static void
 passdb_ipallow_verify_plain(struct auth_request *request,
 			    const char *password ATTR_UNUSED,
 			    verify_plain_callback_t *callback)
@@ -396,7 +396,7 @@ passdb_ipallow_verify_plain(struct auth_request *request,
 	callback(result, request);
 }
 
-void
+static void
 passdb_ipallow_lookup_credentials(struct auth_request *request,
 				  lookup_credentials_callback_t *callback)
 {
@@ -449,7 +449,7 @@ passdb_ipallow_module_create(pool_t pool, const char *configured_path,
 	return module;
 }
 
-void passdb_ipallow_init(struct passdb_module *_module)
+static void passdb_ipallow_init(struct passdb_module *_module)
 {
 	struct ipallow_passdb_module *module =
 		(struct ipallow_passdb_module *)_module;
@@ -457,11 +457,40 @@ void passdb_ipallow_init(struct passdb_module *_module)
 	ipallow_placement_check(module->placement_warn_only);
 }
 
-void passdb_ipallow_deinit(struct passdb_module *_module)
+static void passdb_ipallow_deinit(struct passdb_module *_module)
 {
 	struct ipallow_passdb_module *module =
 		(struct ipallow_passdb_module *)_module;
 
 	ipallow_policy_free(&module->policy);
 	passdb_ipallow_quiet_free();
+}
+
+static struct passdb_module_interface passdb_ipallow = {
+	.name = IPALLOW_DRIVER_NAME,
+
+	/* per version: ipallow-auth-compat.h declares it */
+	.preinit = passdb_ipallow_preinit,
+	.init = passdb_ipallow_init,
+	.deinit = passdb_ipallow_deinit,
+
+	.verify_plain = passdb_ipallow_verify_plain,
+	.lookup_credentials = passdb_ipallow_lookup_credentials,
+};
+
+/* module-dir.c refuses a module built for another Dovecot ABI. */
+extern const char *authdb_ipallow_version;
+const char *authdb_ipallow_version = DOVECOT_ABI_VERSION;
+
+void authdb_ipallow_init(void);
+void authdb_ipallow_deinit(void);
+
+void authdb_ipallow_init(void)
+{
+	passdb_register_module(&passdb_ipallow);
+}
+
+void authdb_ipallow_deinit(void)
+{
+	passdb_unregister_module(&passdb_ipallow);
 }

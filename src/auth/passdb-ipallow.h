@@ -9,8 +9,7 @@
      ipallow-placement.c     the start-time check of the passdb chain
                              (any version)
      vNN/passdb-ipallow-vNN.c  preinit (where the policy path comes from:
-                             2.3 args, 2.4 the ipallow_policy setting), the
-                             driver interface and the module entry points
+                             2.3 args, 2.4 the ipallow_policy setting)
      vNN/ipallow-auth-compat.h the few fields whose names differ
 
    configure picks the vNN directory from the Dovecot it builds against. */
@@ -46,14 +45,6 @@ struct ipallow_passdb_module {
 struct ipallow_passdb_module *
 passdb_ipallow_module_create(pool_t pool, const char *configured_path,
 			     bool placement_warn_only);
-
-void passdb_ipallow_init(struct passdb_module *module);
-void passdb_ipallow_deinit(struct passdb_module *module);
-void passdb_ipallow_verify_plain(struct auth_request *request,
-				 const char *password,
-				 verify_plain_callback_t *callback);
-void passdb_ipallow_lookup_credentials(struct auth_request *request,
-				       lookup_credentials_callback_t *callback);
 
 /* Refuses to go on (i_fatal) when a chain of any protocol would let a
    login succeed without passing the ipallow passdb; with warn_only it

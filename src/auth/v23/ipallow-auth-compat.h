@@ -13,6 +13,10 @@ ipallow_request_service(const struct auth_request *request)
 	return request->fields.service;
 }
 
+/* The driver's preinit as Dovecot 2.3 calls it: the policy path and the
+   placement mode come from args (v23/passdb-ipallow-v23.c). */
+struct passdb_module *passdb_ipallow_preinit(pool_t pool, const char *args);
+
 /* A new event for the check's log lines and ipallow_check_finished: a
    child of the passdb's, whose log prefix on 2.3 is
    "ipallow(user,ip,<session>): ". */

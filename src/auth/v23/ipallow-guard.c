@@ -18,7 +18,7 @@
 #include "auth-settings.h"
 #include "module-dir.h"
 
-#define IPALLOW_DRIVER_NAME "ipallow"
+#include "ipallow-guard-text.h"
 
 extern const char *ipallow_guard_version;
 const char *ipallow_guard_version = DOVECOT_ABI_VERSION;
@@ -44,18 +44,10 @@ ipallow_guard_warn_no_passdb(struct auth_passdb_settings *const *passdbs,
 		return;
 	}
 	for (i = 0; i < count; i++) {
-		if (strcmp(passdbs[i]->driver, IPALLOW_DRIVER_NAME) == 0)
+		if (strcmp(passdbs[i]->driver, IPALLOW_GUARD_DRIVER_NAME) == 0)
 			return;
 	}
-	i_warning("ipallow: no ipallow passdb in the passdb chain: network "
-		  "lists are checked only by the mail plugin when a mail "
-		  "session starts, if it is enabled; logins that open no mail "
-		  "session (SMTP AUTH through the auth socket, DAV) are not "
-		  "restricted, and IMAP/POP3 logins from a denied network with "
-		  "the right password answer \"Logged in, but initialization "
-		  "failed\"; return the list from the passdb "
-		  "(userdb_allow_nets) and include auth-ipallow.conf.ext (see "
-		  "conf.d/auth-ipallow.conf.ext)");
+	i_warning(IPALLOW_TEXT_NO_PASSDB);
 }
 
 void ipallow_guard_init(struct module *module ATTR_UNUSED)
@@ -76,14 +68,10 @@ void ipallow_guard_init(struct module *module ATTR_UNUSED)
 			   checked by the ipallow passdb itself */
 			return;
 		}
-		if (strcmp(passdbs[i]->driver, IPALLOW_DRIVER_NAME) == 0) {
-			i_fatal("ipallow: misplaced in the passdb chain: the "
-				"ipallow passdb comes before any passdb that "
-				"verifies passwords, where Dovecot ignores it "
-				"(skip = unauthenticated), so no login would be "
-				"checked; include auth-ipallow.conf.ext after "
-				"the passdb that verifies passwords (see "
-				"conf.d/auth-ipallow.conf.ext)");
+		if (strcmp(passdbs[i]->driver, IPALLOW_GUARD_DRIVER_NAME) == 0) {
+			i_fatal("ipallow: misplaced in the passdb chain: "
+				IPALLOW_TEXT_BEFORE_VERIFY " (see "
+				IPALLOW_GUARD_SNIPPET ")");
 		}
 	}
 }

@@ -6,14 +6,15 @@
        args = [/path/policy.yaml] [placement_check=warn]
      }
 
-   Everything else is in passdb-ipallow.c. */
+   The driver interface and everything else are in passdb-ipallow.c. */
 
 #include "auth-common.h"
 #include "passdb.h"
 #include "passdb-ipallow.h"
+#include "ipallow-auth-compat.h"
 
 
-static struct passdb_module *
+struct passdb_module *
 passdb_ipallow_preinit(pool_t pool, const char *args)
 {
 	const char *const *argv;
@@ -35,32 +36,4 @@ passdb_ipallow_preinit(pool_t pool, const char *args)
 	}
 	return &passdb_ipallow_module_create(pool, policy_path,
 					     warn_only)->module;
-}
-
-static struct passdb_module_interface passdb_ipallow = {
-	.name = IPALLOW_DRIVER_NAME,
-
-	.preinit = passdb_ipallow_preinit,
-	.init = passdb_ipallow_init,
-	.deinit = passdb_ipallow_deinit,
-
-	.verify_plain = passdb_ipallow_verify_plain,
-	.lookup_credentials = passdb_ipallow_lookup_credentials,
-};
-
-/* module-dir.c refuses a module built for another Dovecot ABI. */
-extern const char *authdb_ipallow_version;
-const char *authdb_ipallow_version = DOVECOT_ABI_VERSION;
-
-void authdb_ipallow_init(void);
-void authdb_ipallow_deinit(void);
-
-void authdb_ipallow_init(void)
-{
-	passdb_register_module(&passdb_ipallow);
-}
-
-void authdb_ipallow_deinit(void)
-{
-	passdb_unregister_module(&passdb_ipallow);
 }

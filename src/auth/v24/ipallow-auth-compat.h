@@ -15,6 +15,12 @@ ipallow_request_service(const struct auth_request *request)
 	return request->fields.protocol;
 }
 
+/* The driver's preinit as Dovecot 2.4 calls it: the policy path and the
+   placement mode are settings (v24/passdb-ipallow-v24.c). */
+int passdb_ipallow_preinit(pool_t pool, struct event *event,
+			   struct passdb_module **module_r,
+			   const char **error_r);
+
 /* A new event for the check's log lines and ipallow_check_finished: a
    child of the passdb's, without the passdb's own "<passdb name>: " log
    prefix (our lines start with "ipallow: " already), so a line reads

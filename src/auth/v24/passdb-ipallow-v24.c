@@ -18,10 +18,11 @@
 #include "passdb-ipallow.h"
 #include "ipallow-auth-compat.h"
 #include "ipallow-settings.h"
+#include "ipallow-guard-text.h"
 
 #include "ipallow-policy.h"
 
-static int
+int
 passdb_ipallow_preinit(pool_t pool, struct event *event,
 		       struct passdb_module **module_r, const char **error_r)
 {
@@ -62,40 +63,8 @@ const char *ipallow_auth_check_configured(const struct auth *auth)
 				break;
 		}
 		if (passdb == NULL) {
-			return "the ipallow passdb comes before any passdb "
-				"that verifies passwords, where Dovecot ignores "
-				"it (skip = unauthenticated), so no login would "
-				"be checked; include auth-ipallow.conf.ext after "
-				"the passdb that verifies passwords";
+			return IPALLOW_TEXT_BEFORE_VERIFY;
 		}
 	}
 	return NULL;
-}
-
-static struct passdb_module_interface passdb_ipallow = {
-	.name = IPALLOW_DRIVER_NAME,
-
-	.preinit = passdb_ipallow_preinit,
-	.init = passdb_ipallow_init,
-	.deinit = passdb_ipallow_deinit,
-
-	.verify_plain = passdb_ipallow_verify_plain,
-	.lookup_credentials = passdb_ipallow_lookup_credentials,
-};
-
-/* module-dir.c refuses a module built for another Dovecot ABI. */
-extern const char *authdb_ipallow_version;
-const char *authdb_ipallow_version = DOVECOT_ABI_VERSION;
-
-void authdb_ipallow_init(void);
-void authdb_ipallow_deinit(void);
-
-void authdb_ipallow_init(void)
-{
-	passdb_register_module(&passdb_ipallow);
-}
-
-void authdb_ipallow_deinit(void)
-{
-	passdb_unregister_module(&passdb_ipallow);
 }
