@@ -15,6 +15,7 @@ doveconf 2.4.1:
   inet_listener { address = A }         inet_listener { listen = A }
   vsz_limit = 0                         vsz_limit = unlimited
   service { service_count = N }         service { restart_request_count = N }
+  ssl_cert = <F, ssl_key = <F           ssl_server_cert_file = F, ..._key_file
   passdb { driver = D  args = ... }     passdb NAME { driver = D  <typed settings> }
     passwd-file args: scheme=S PATH       default_password_scheme = S
                                           passwd_file_path = PATH
@@ -238,6 +239,9 @@ class _Translator:
             self.out.append(ind + "mail_home = %s" % _vars(value))
         elif key == "address" and depth >= 2:
             self.out.append(ind + "listen = %s" % value)
+        elif key in ("ssl_cert", "ssl_key") and value.startswith("<"):
+            self.out.append(ind + "ssl_server_%s_file = %s" % (
+                key[4:], value[1:].strip()))
         elif key == "service_count" and depth >= 1:
             self.out.append(ind + "restart_request_count = %s" %
                             ("unlimited" if value == "0" else value))
