@@ -35,7 +35,8 @@ PACKAGES="dovecot-core dovecot-dev dovecot-imapd dovecot-pop3d
  mmdb-bin libmaxmind-db-writer-perl
  dpkg-dev debhelper dh-autoreconf fakeroot lintian git
  python3 sqlite3 procps iproute2 ca-certificates
- haproxy radicale curl valgrind postfix"
+ haproxy radicale curl valgrind postfix
+ postgresql dovecot-pgsql"
 
 die() { printf 'debian13-root: %s\n' "$*" >&2; exit 1; }
 

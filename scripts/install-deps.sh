@@ -9,7 +9,8 @@ PACKAGES="build-essential autoconf automake libtool pkg-config
  libcidr-dev libyaml-dev libmaxminddb-dev check
  mmdb-bin libmaxmind-db-writer-perl
  python3 sqlite3 clang libclang-rt-14-dev valgrind iproute2 procps
- haproxy curl radicale python3-radicale-dovecot-auth postfix debootstrap"
+ haproxy curl radicale python3-radicale-dovecot-auth postfix debootstrap
+ postgresql dovecot-pgsql"
 
 missing=""
 for p in $PACKAGES; do

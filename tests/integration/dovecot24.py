@@ -19,7 +19,8 @@ doveconf 2.4.1:
   passdb { driver = D  args = ... }     passdb NAME { driver = D  <typed settings> }
     passwd-file args: scheme=S PATH       default_password_scheme = S
                                           passwd_file_path = PATH
-    sql args: FILE (dovecot-sql.conf.ext) sql_driver, sqlite_path (global),
+    sql args: FILE (dovecot-sql.conf.ext) sql_driver, sqlite_path or
+                                          pgsql HOST { parameters { } } (global),
                                           query / iterate_query in the block
     ipallow args: PATH placement_check=M  ipallow_policy = PATH
                                           ipallow_placement_check = M
@@ -97,10 +98,21 @@ class _Translator:
         conf = _read_sql_conf(path)
         if path not in self.sql_seen:
             self.sql_seen.add(path)
-            if conf.get("driver") != "sqlite":
-                raise Untranslatable("sql driver %r" % conf.get("driver"))
-            self.globals.append("sql_driver = sqlite")
-            self.globals.append("sqlite_path = %s" % conf["connect"])
+            driver = conf.get("driver")
+            if driver == "sqlite":
+                self.globals.append("sql_driver = sqlite")
+                self.globals.append("sqlite_path = %s" % conf["connect"])
+            elif driver == "pgsql":
+                # connect = host=H port=P dbname=D user=U
+                params = dict(w.split("=", 1)
+                              for w in conf["connect"].split())
+                host = params.pop("host")
+                self.globals += ["sql_driver = pgsql",
+                                 "pgsql %s {" % host, "  parameters {"]
+                self.globals += ["    %s = %s" % kv for kv in params.items()]
+                self.globals += ["  }", "}"]
+            else:
+                raise Untranslatable("sql driver %r" % driver)
         return conf
 
     def db_block(self, kind, body, block_name=()):
