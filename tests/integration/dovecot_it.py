@@ -291,11 +291,13 @@ class Log:
         return [line for line in self.read(since).splitlines()
                 if re.search(regex, line)]
 
-    def wait(self, regex, since=0, timeout=5.0):
-        """The first matching line after since, or None after timeout."""
+    def wait(self, regex, since=0, timeout=TIMEOUT):
+        """The first matching line after since, or None after timeout
+        (IT_TIMEOUT: the log process writes asynchronously, and a loaded
+        machine delays it; a line that is there returns at once)."""
         return wait_until(lambda: self.find(regex, since), timeout)
 
-    def wait_literal(self, text, since=0, timeout=5.0):
+    def wait_literal(self, text, since=0, timeout=TIMEOUT):
         return self.wait(re.escape(text), since, timeout)
 
     def absent(self, regex, since=0, settle=0.7):
