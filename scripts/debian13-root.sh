@@ -43,17 +43,21 @@ die() { printf 'debian13-root: %s\n' "$*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || die "run as root (debootstrap, chroot, mount)"
 
 mirror() {
+	local url=""
+
 	if [ -n "${DEBIAN_MIRROR:-}" ]; then
 		echo "$DEBIAN_MIRROR"
-		return
+		return 0
 	fi
-	# deb822 sources (URIs:) or one-line ones (deb URL suite ...)
-	{
+	# deb822 sources (URIs:) or one-line ones (deb URL suite ...); either
+	# kind of file may be missing, hence the || true under pipefail
+	url=$( {
 		grep -h '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null |
 			awk '{print $2}'
 		grep -h '^deb ' /etc/apt/sources.list \
 			/etc/apt/sources.list.d/*.list 2>/dev/null | awk '{print $2}'
-	} | grep -v security | head -n 1
+	} | grep -v security | head -n 1) || true
+	echo "$url"
 }
 
 # No service may start inside the root while packages are installed.
