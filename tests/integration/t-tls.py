@@ -32,6 +32,8 @@ CLIENT = "127.0.0.2"
 
 TLS_CONF = """\
 ssl = required
+# 2.4 refuses cleartext auth settings that ssl = required makes moot
+disable_plaintext_auth = yes
 ssl_cert = <{dir}/server.pem
 ssl_key = <{dir}/server.key
 service imap-login {{
@@ -49,13 +51,22 @@ def make_certs(directory):
     def run(*args):
         subprocess.run(["openssl"] + list(args), cwd=directory, check=True,
                        stdin=subprocess.DEVNULL, capture_output=True)
+    # the extensions a strict verifier wants (Python 3.13 sets
+    # VERIFY_X509_STRICT): CA key usage, key identifiers, server usage
     run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
         "-subj", "/CN=ipallow test CA", "-keyout", "ca.key", "-out",
-        "ca.pem")
+        "ca.pem", "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+        "-addext", "subjectKeyIdentifier=hash")
     run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=" + NAME,
         "-keyout", "server.key", "-out", "server.csr")
     with open(os.path.join(directory, "san.ext"), "w") as f:
-        f.write("subjectAltName = DNS:%s, IP:127.0.0.1\n" % NAME)
+        f.write("subjectAltName = DNS:%s, IP:127.0.0.1\n"
+                "basicConstraints = critical, CA:FALSE\n"
+                "keyUsage = critical, digitalSignature, keyEncipherment\n"
+                "extendedKeyUsage = serverAuth\n"
+                "subjectKeyIdentifier = hash\n"
+                "authorityKeyIdentifier = keyid, issuer\n" % NAME)
     run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey",
         "ca.key", "-CAcreateserial", "-days", "2", "-extfile", "san.ext",
         "-out", "server.pem")
