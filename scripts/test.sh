@@ -5,7 +5,8 @@
 # smoke run — then builds the Debian package, installs it, and runs the
 # integration suites (t-roundcube.py: Roundcube with the plugin in headless
 # Chromium) against a real Dovecot on 127.0.0.1 loading the installed
-# modules, and a subset of them again with the auth process loading the ASan build of the modules.
+# modules, and a subset of them again with the auth process loading the
+# ASan build of the modules.
 # Then the same for Dovecot 2.4: in a Debian 13 root made with debootstrap
 # (scripts/debian13-root.sh), it builds, lintians and installs the Debian
 # 13 package and runs the integration suite against Dovecot 2.4.1 there.
