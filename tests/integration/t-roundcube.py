@@ -28,7 +28,8 @@ with that address, and a screenshot of the page is saved
 The reason shows with the IMAP LOGIN command too (imap_auth_type = IMAP).
 With ipallow_show_reason = false the denied login shows "Login failed.",
 and so it does with imap_auth_type = CRAM-MD5 (Dovecot sends no reason to
-a mechanism that checks the password after the passdb chain, SPEC 4); with
+a mechanism that checks the password after the passdb chain,
+admin-guide.md section 4); with
 ipallow_forward = false Dovecot sees 127.0.0.1 (exempt) instead.
 
 Skipped (one passing line saying so) when Roundcube, PHP or Chromium is
