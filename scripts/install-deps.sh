@@ -10,7 +10,8 @@ PACKAGES="build-essential autoconf automake libtool pkg-config
  mmdb-bin libmaxmind-db-writer-perl
  python3 sqlite3 clang libclang-rt-14-dev valgrind iproute2 procps
  haproxy curl radicale python3-radicale-dovecot-auth postfix debootstrap
- postgresql dovecot-pgsql"
+ postgresql dovecot-pgsql
+ php-cli roundcube-core roundcube-sqlite3 chromium"
 
 missing=""
 for p in $PACKAGES; do
@@ -26,6 +27,13 @@ if [ -n "$missing" ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	# Postfix (t-postfix.py runs its own smtpd): no mail system set up
 	echo "postfix postfix/main_mailer_type select No configuration" |
+		debconf-set-selections
+	# Roundcube (t-roundcube.py runs its own from a temporary root with
+	# an SQLite database it creates): no database set up through
+	# dbconfig-common, no web server configured
+	printf '%s\n' \
+		"roundcube-core roundcube/dbconfig-install boolean false" \
+		"roundcube-core roundcube/reconfigure-webserver multiselect" |
 		debconf-set-selections
 	apt-get update -q
 	# The packaged Dovecot and Postfix services must not start: tests run

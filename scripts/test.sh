@@ -1,10 +1,12 @@
 #!/bin/sh
 # The README's test command: installs what is needed, builds, and runs
-# every test — unit tests (plain and under ASan+UBSan), the differential
-# test against Python's ipaddress, a fuzz smoke run — then builds the
-# Debian package, installs it, and runs the integration suites against a
-# real Dovecot on 127.0.0.1 loading the installed modules, and a subset of
-# them again with the auth process loading the ASan build of the modules.
+# every test — php -l on the Roundcube plugin, unit tests (plain and under
+# ASan+UBSan), the differential test against Python's ipaddress, a fuzz
+# smoke run — then builds the Debian package, installs it, and runs the
+# integration suites (t-roundcube.py: Roundcube with the plugin in headless
+# Chromium) against a real Dovecot on 127.0.0.1 loading the installed
+# modules, and a subset of them again with the auth process loading the
+# ASan build of the modules.
 # Then the same for Dovecot 2.4: in a Debian 13 root made with debootstrap
 # (scripts/debian13-root.sh), it builds, lintians and installs the Debian
 # 13 package and runs the integration suite against Dovecot 2.4.1 there.
@@ -33,6 +35,12 @@ mkdir -p "$build"
 cd "$build"
 [ -f Makefile ] || "$top/configure" --with-dovecot=/usr/lib/dovecot
 make -j"$jobs"
+
+step "PHP syntax of the Roundcube plugin (php -l)"
+find "$top/contrib" -type f \( -name '*.php' -o -name '*.inc' -o -name '*.php.dist' \) |
+	sort | while read -r f; do
+		php -l "$f" || exit 1
+	done
 
 step "unit tests"
 make -j"$jobs" check || { cat tests/unit/test-suite.log 2>/dev/null; exit 1; }
