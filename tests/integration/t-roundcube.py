@@ -32,8 +32,10 @@ a mechanism that checks the password after the passdb chain,
 admin-guide.md section 4); with
 ipallow_forward = false Dovecot sees 127.0.0.1 (exempt) instead.
 
-Skipped (one passing line saying so) when Roundcube, PHP or Chromium is
-not installed (scripts/install-deps.sh installs them)."""
+A missing Roundcube, PHP or Chromium is a failure on Debian 12, where
+scripts/install-deps.sh installs them; in the Debian 13 root (Dovecot
+2.4), which has none of them, the scenario says it did not run and counts
+nothing."""
 
 import base64
 import fcntl
@@ -50,7 +52,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dovecot_it import (                                      # noqa: E402
-    KEEP, TIMEOUT, Suite, free_port, port_accepts, wait_until)
+    DOVECOT_API, KEEP, TIMEOUT, Suite, free_port, port_accepts, wait_until)
 from ipallow_fixtures import (                                # noqa: E402
     DEBUG_EVENT_CONF, PASSWORD, REASON, WRONG, check_no_decision,
     decision_line, ipallow_dovecot)
@@ -514,9 +516,16 @@ def missing():
 def main():
     suite = Suite("roundcube")
     lack = missing()
+    if lack and DOVECOT_API == "2.4":
+        # The Debian 13 root has no Roundcube and no browser; the plugin
+        # talks IMAP only, and the forwarding it relies on is checked on
+        # 2.4 by the other scenarios. Said, and counted as nothing.
+        print("# not run on Dovecot 2.4: %s is not in the Debian 13 root"
+              % lack)
+        suite.finish()
     if lack:
-        suite.ok("%s not installed (scripts/install-deps.sh), scenario not "
-                 "run" % lack, True)
+        suite.ok("%s installed (scripts/install-deps.sh installs it)" %
+                 lack, False)
         suite.finish()
     dc = ipallow_dovecot("roundcube", "passwd-file",
                          extra_conf=DEBUG_EVENT_CONF)
