@@ -314,7 +314,7 @@ int ipallow_list_parse(const char *text, const struct ipallow_parse_ctx *ctx,
 	list->text_bytes = strlen(text);
 
 	if (list_parse_entries(&p) < 0 ||
-	    ipallow_radix_build(p.prefixes.prefixes, p.prefixes.count,
+	    ipallow_radix_build_list(p.prefixes.prefixes, p.prefixes.count,
 				&list->radix) < 0 ||
 	    (p.norm == NULL && !ctx->skip_normalised &&
 	     norm_append(&p, "", 0) < 0)) {

@@ -180,8 +180,19 @@ START_TEST(test_cache_lru_bytes)
 	get(cache, "10.0.0.2", 1);
 	assert_stats(cache, 2, 4, 2, 2);
 
-	/* a big list pushes out as many as it needs */
-	get(cache, "10.0.0.4 2001:db8::1 2001:db8:1::1 2001:db8:2::1", 1);
+	/* a big list pushes out as many as it needs (40 disjoint IPv6
+	   ranges: a list is charged for what it holds, and short lists
+	   hold little) */
+	{
+		char big[40 * 24 + 16];
+		size_t pos = 0;
+
+		pos += (size_t)snprintf(big + pos, sizeof(big) - pos, "10.0.0.4");
+		for (unsigned int i = 0; i < 40; i++)
+			pos += (size_t)snprintf(big + pos, sizeof(big) - pos,
+						" 2001:db8:%x::1", i);
+		get(cache, big, 1);
+	}
 	ck_assert_uint_eq(stats_of(cache).entries, 1);
 	ck_assert_uint_eq(stats_of(cache).evictions, 4);
 	ck_assert(stats_of(cache).bytes > 2 * one);
