@@ -20,10 +20,15 @@ struct list_parser {
 	size_t norm_len, norm_alloc;
 };
 
+/* A table: the entry-splitting loops test every byte of the list. */
+static const bool separator_table[256] = {
+	[','] = true, [' '] = true, ['\t'] = true, ['\n'] = true,
+	['\r'] = true, ['\v'] = true, ['\f'] = true,
+};
+
 static bool is_separator(char c)
 {
-	return c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
-		c == '\v' || c == '\f';
+	return separator_table[(unsigned char)c];
 }
 
 static bool is_set_name_char(char c)
