@@ -59,13 +59,16 @@ def main():
     print("|---|---|---|---|---|---|")
     for fam in ("v4", "v6"):
         for n in a.sizes.split(","):
-            for metric, unit in (("compile_us", "µs"), ("decide_us", "µs"),
+            for metric, unit in (("compile_us", "µs"), ("cold_us", "µs"),
+                                 ("decide_us", "µs"),
                                  ("lookup_ns", "ns")):
                 key = f"{fam}_n{n}_{metric}"
                 b, f = med("before", key), med("after", key)
                 if b is None or f is None:
                     continue
-                name = metric.rsplit("_", 1)[0]
+                name = {"cold": "decide, cache cold",
+                        "decide": "decide, cache warm"}.get(
+                            metric.rsplit("_", 1)[0], metric.rsplit("_", 1)[0])
                 print(f"| {fam} | {n} | {name} ({unit}) | {b:.3f} | {f:.3f} "
                       f"| {b / f:.2f}x |")
             key = f"{fam}_n{n}_cache_hit_rate"

@@ -246,6 +246,34 @@ START_TEST(test_cache_churn)
 }
 END_TEST
 
+/* The hash table grows with the entries (the default entry limit is a
+   guard of a million): 20,000 lists all stay, all hit, and the default
+   byte limit holds 10,000 short lists. */
+START_TEST(test_cache_grow)
+{
+	struct ipallow_cache *cache =
+		ipallow_cache_create(IPALLOW_CACHE_DEFAULT_ENTRIES,
+				     IPALLOW_CACHE_DEFAULT_BYTES);
+	char text[128];
+	unsigned int i;
+
+	for (i = 0; i < 20000; i++) {
+		snprintf(text, sizeof(text), "198.51.%u.%u, 2001:db8:%x::/48",
+			 i / 256, i % 256, i);
+		get(cache, text, 1);
+	}
+	assert_stats(cache, 0, 20000, 0, 20000);
+	for (i = 0; i < 20000; i++) {
+		snprintf(text, sizeof(text), "198.51.%u.%u, 2001:db8:%x::/48",
+			 i / 256, i % 256, i);
+		get(cache, text, 1);
+	}
+	assert_stats(cache, 20000, 20000, 0, 20000);
+	ck_assert(stats_of(cache).bytes < IPALLOW_CACHE_DEFAULT_BYTES);
+	ipallow_cache_free(&cache);
+}
+END_TEST
+
 /* Each policy has its own cache, compiled against its own sets: the
    same text never gets another policy's list. */
 START_TEST(test_cache_per_policy)
@@ -314,6 +342,7 @@ static Suite *cache_suite(void)
 	tcase_add_test(tc, test_cache_lru_entries);
 	tcase_add_test(tc, test_cache_lru_bytes);
 	tcase_add_test(tc, test_cache_churn);
+	tcase_add_test(tc, test_cache_grow);
 	tcase_add_test(tc, test_cache_per_policy);
 	suite_add_tcase(s, tc);
 	return s;
