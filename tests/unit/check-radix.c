@@ -729,29 +729,31 @@ START_TEST(test_radix_crossover)
 }
 END_TEST
 
-static void add_form_tcases(Suite *s, const char *name, void (*setup)(void))
+/* tcase names are not copied by check: they must outlive the suite */
+struct form_tcases {
+	const char *cases, *small, *large;
+	void (*setup)(void);
+};
+
+static void add_form_tcases(Suite *s, const struct form_tcases *f)
 {
-	char tc_name[64];
 	TCase *tc;
 
-	snprintf(tc_name, sizeof(tc_name), "%s cases", name);
-	tc = tcase_create(strdup(tc_name));
-	tcase_add_checked_fixture(tc, setup, NULL);
+	tc = tcase_create(f->cases);
+	tcase_add_checked_fixture(tc, f->setup, NULL);
 	tcase_add_loop_test(tc, test_radix_cases, 0, N_ELEMENTS(radix_cases));
 	tcase_add_test(tc, test_radix_prefix_count);
 	suite_add_tcase(s, tc);
 
-	snprintf(tc_name, sizeof(tc_name), "%s random small", name);
-	tc = tcase_create(strdup(tc_name));
-	tcase_add_checked_fixture(tc, setup, NULL);
+	tc = tcase_create(f->small);
+	tcase_add_checked_fixture(tc, f->setup, NULL);
 	tcase_add_loop_test(tc, test_radix_random_small4, 0, SMALL_SEEDS);
 	tcase_add_loop_test(tc, test_radix_random_small6, 0, SMALL_SEEDS);
 	tcase_add_loop_test(tc, test_radix_all_lengths, 0, 4);
 	suite_add_tcase(s, tc);
 
-	snprintf(tc_name, sizeof(tc_name), "%s random large", name);
-	tc = tcase_create(strdup(tc_name));
-	tcase_add_checked_fixture(tc, setup, NULL);
+	tc = tcase_create(f->large);
+	tcase_add_checked_fixture(tc, f->setup, NULL);
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_radix_threshold, 0,
 			    N_ELEMENTS(threshold_cases));
@@ -760,14 +762,19 @@ static void add_form_tcases(Suite *s, const char *name, void (*setup)(void))
 	suite_add_tcase(s, tc);
 }
 
+static const struct form_tcases forms[] = {
+	{ "tree cases", "tree random small", "tree random large", form_tree },
+	{ "flat cases", "flat random small", "flat random large", form_flat },
+	{ "list cases", "list random small", "list random large", form_list },
+};
+
 static Suite *radix_suite(void)
 {
 	Suite *s = suite_create("radix");
 	TCase *tc;
 
-	add_form_tcases(s, "tree", form_tree);
-	add_form_tcases(s, "flat", form_flat);
-	add_form_tcases(s, "list", form_list);
+	for (size_t i = 0; i < N_ELEMENTS(forms); i++)
+		add_form_tcases(s, &forms[i]);
 
 	tc = tcase_create("crossover");
 	tcase_set_timeout(tc, 120);
