@@ -524,7 +524,7 @@ static int radix_build_flat(struct build_prefix *v4, size_t n4,
 	if (radix == NULL)
 		return -1;
 	memset(radix, 0, sizeof(*radix));
-	radix->flat = true;
+	radix->flat = true;	/* and popcnt false: see the lookups */
 	radix->memory = sizeof(*radix) + r6 * 2 * sizeof(ipallow_u128) +
 		r4 * 2 * sizeof(uint32_t);
 	radix->v4.prefix_count = n4;
@@ -799,28 +799,31 @@ lookup6_popcnt(const struct radix_family *fam, uint64_t hi, uint64_t lo)
 }
 #endif
 
+/* The tree's POPCNT test comes first and a flat form never has popcnt
+   set, so a tree's lookup runs exactly the instructions it ran before
+   the flat form existed. */
 bool ipallow_radix_lookup4(const struct ipallow_radix *radix, uint32_t addr)
 {
-	if (radix->flat)
-		return flat_lookup4(&radix->ranges, addr);
 #ifdef RADIX_POPCNT_CLONES
 	if (radix->popcnt)
 		return lookup4_popcnt(&radix->v4, addr);
 #endif
+	if (radix->flat)
+		return flat_lookup4(&radix->ranges, addr);
 	return lookup4_any(&radix->v4, addr);
 }
 
 bool ipallow_radix_lookup6(const struct ipallow_radix *radix,
 			   uint64_t hi, uint64_t lo)
 {
-	if (radix->flat) {
-		return flat_lookup6(&radix->ranges,
-				    ((ipallow_u128)hi << 64) | lo);
-	}
 #ifdef RADIX_POPCNT_CLONES
 	if (radix->popcnt)
 		return lookup6_popcnt(&radix->v6, hi, lo);
 #endif
+	if (radix->flat) {
+		return flat_lookup6(&radix->ranges,
+				    ((ipallow_u128)hi << 64) | lo);
+	}
 	return lookup6_any(&radix->v6, hi, lo);
 }
 
