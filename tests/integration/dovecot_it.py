@@ -199,6 +199,20 @@ def wait_until(cond, timeout=TIMEOUT, interval=0.02):
         time.sleep(interval)
 
 
+def stop_process(proc):
+    """SIGTERM to a child we started, SIGKILL if it has not exited after
+    TIMEOUT; waits for it either way. None or an exited child: nothing
+    to do."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def port_accepts(port, host=LOOPBACK):
     try:
         with socket.create_connection((host, port), timeout=0.5):
@@ -531,13 +545,7 @@ class Dovecot:
                     raise
             if VERBOSE:
                 print("# port clash, starting again with new ports")
-            if self.proc.poll() is None:
-                self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            stop_process(self.proc)
             self.proc = None
             self.stderr.close()
             # the next attempt's log starts clean
@@ -584,13 +592,7 @@ class Dovecot:
         stops its own children."""
         if self.proc is None:
             return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.proc = None
         self.stderr.close()
         if not KEEP:

@@ -24,7 +24,6 @@ them); without them the scenario fails rather than pass unseen."""
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -32,7 +31,7 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dovecot_it import (                                      # noqa: E402
     DOVECOT_API, TIMEOUT, Suite, auth_level_re, free_port, port_accepts,
-    wait_until)
+    stop_process, wait_until)
 from ipallow_fixtures import (                                # noqa: E402
     ALERT, DEBUG_EVENT_CONF, PASSWORD, STATS_CONF, WRONG, check_log,
     check_reply, decision_line, imap_login, ipallow_dovecot, stats_counts)
@@ -142,13 +141,7 @@ class Radicale:
             return ""
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.proc = None
         if self.out is not None:
             self.out.close()

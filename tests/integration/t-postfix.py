@@ -15,14 +15,14 @@ temporary config_directory and queue_directory, in the foreground
 import os
 import pwd
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dovecot_it import (                                      # noqa: E402
-    KEEP, TIMEOUT, SmtpClient, Suite, free_port, port_accepts, wait_until)
+    KEEP, TIMEOUT, SmtpClient, Suite, free_port, port_accepts, stop_process,
+    wait_until)
 from ipallow_fixtures import PASSWORD, WRONG, decision_line  # noqa: E402
 from session_fixtures import session_dovecot                 # noqa: E402
 
@@ -103,13 +103,7 @@ class Postfix:
             raise RuntimeError("postfix did not listen:\n" + self.log())
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.proc = None
         if not KEEP:
             shutil.rmtree(self.dir, ignore_errors=True)

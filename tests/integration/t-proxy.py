@@ -24,7 +24,6 @@ import collections
 import os
 import re
 import shutil
-import signal
 import socket
 import struct
 import subprocess
@@ -35,7 +34,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dovecot_it import (                                      # noqa: E402
     DOVECOT_API, LOOPBACK, TIMEOUT, Dovecot, ImapClient, Pop3Client, Suite,
-    free_port, port_accepts, wait_until)
+    free_port, port_accepts, stop_process, wait_until)
 from ipallow_fixtures import (                                # noqa: E402
     ALERT, AUTH_FAILED, DEBUG_EVENT_CONF, IMAP_OK, PASSWORD, REASON,
     STATS_CONF, USERS, WRONG, check_log, check_reply, decision_line,
@@ -376,13 +375,7 @@ class Haproxy:
             return f.read()
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.proc = None
         self.out.close()
         shutil.rmtree(self.dir, ignore_errors=True)

@@ -43,7 +43,6 @@ import json
 import os
 import select
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -52,7 +51,8 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dovecot_it import (                                      # noqa: E402
-    DOVECOT_API, KEEP, TIMEOUT, Suite, free_port, port_accepts, wait_until)
+    DOVECOT_API, KEEP, TIMEOUT, Suite, free_port, port_accepts, stop_process,
+    wait_until)
 from ipallow_fixtures import (                                # noqa: E402
     DEBUG_EVENT_CONF, PASSWORD, REASON, WRONG, check_no_decision,
     decision_line, ipallow_dovecot)
@@ -196,13 +196,7 @@ class Roundcube:
         return True
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.proc = None
         if not KEEP:
             shutil.rmtree(self.dir, ignore_errors=True)
@@ -289,13 +283,7 @@ class Browser:
             return ""
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.proc = None
         for fd in ("w", "r"):
             if hasattr(self, fd):
