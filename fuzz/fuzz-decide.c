@@ -117,9 +117,12 @@ static int fake_lookup(void *context, const struct ipallow_addr *addr,
 
 struct oracle_list {
 	struct ipallow_prefix_array prefixes;
-	uint32_t countries[64], asns[64];
+	/* one slot per entry the limit allows: a cap below that would
+	   drop entries and make the oracle deny what the list allows */
+	uint32_t countries[IPALLOW_LIST_DEFAULT_MAX_ENTRIES];
+	uint32_t asns[IPALLOW_LIST_DEFAULT_MAX_ENTRIES];
 	unsigned int countries_count, asns_count;
-	const struct fuzz_set *sets[64];
+	const struct fuzz_set *sets[IPALLOW_LIST_DEFAULT_MAX_ENTRIES];
 	unsigned int sets_count;
 	unsigned int entries, valid, errors;
 	bool over_limit;
@@ -167,10 +170,10 @@ static int oracle_geo(struct oracle_list *ol, const char *s, size_t len)
 		if (memcmp(s, "country:", 8) != 0 || len != 10 ||
 		    !letter(s[8]) || !letter(s[9]))
 			return -1;
-		if (ol->countries_count < 64)
-			ol->countries[ol->countries_count++] =
-				((uint32_t)(s[8] & ~0x20) << 8) |
-				(uint32_t)(s[9] & ~0x20);
+		FUZZ_CHECK(ol->countries_count < IPALLOW_LIST_DEFAULT_MAX_ENTRIES,
+			   "oracle: too many countries");
+		ol->countries[ol->countries_count++] =
+			((uint32_t)(s[8] & ~0x20) << 8) | (uint32_t)(s[9] & ~0x20);
 		return 1;
 	}
 	if (!starts_nocase(s, len, "asn:"))
@@ -184,8 +187,9 @@ static int oracle_geo(struct oracle_list *ol, const char *s, size_t len)
 	}
 	if (n > 4294967295u)
 		return -1;
-	if (ol->asns_count < 64)
-		ol->asns[ol->asns_count++] = (uint32_t)n;
+	FUZZ_CHECK(ol->asns_count < IPALLOW_LIST_DEFAULT_MAX_ENTRIES,
+		   "oracle: too many ASNs");
+	ol->asns[ol->asns_count++] = (uint32_t)n;
 	return 1;
 }
 
@@ -232,8 +236,10 @@ static void oracle_parse(const char *text, struct oracle_list *ol)
 				ol->errors++;
 			} else {
 				ol->valid++;
-				if (ol->sets_count < 64)
-					ol->sets[ol->sets_count++] = set;
+				FUZZ_CHECK(ol->sets_count <
+					   IPALLOW_LIST_DEFAULT_MAX_ENTRIES,
+					   "oracle: too many sets");
+				ol->sets[ol->sets_count++] = set;
 			}
 			continue;
 		}
