@@ -15,7 +15,10 @@
      error;
    - tighter limits give either the same list or an over-limit one;
    - when the input is a single client address, ipallow_addr_parse()
-     agrees with the list parser and its text round-trips. */
+     agrees with the list parser and its text round-trips;
+   - every entry converts to the same result, bytes, length and error
+     with the scanner's own conversion and with libcidr's
+     (ipallow_prefix_parse_libcidr(), the independent reference). */
 #include <string.h>
 
 #include "common.h"
@@ -311,6 +314,48 @@ static void check_addr(const struct ipallow_list *list, int ret,
 		   text, buf);
 }
 
+/* The scanner's conversion against libcidr's, entry by entry (split as
+   the list parser splits). */
+static void check_libcidr(const char *text)
+{
+	size_t pos = 0, len = strlen(text);
+
+	while (pos < len) {
+		struct ipallow_prefix a, b;
+		bool host_a, host_b;
+		const char *err_a = NULL, *err_b = NULL;
+		size_t start;
+		int ra, rb;
+
+		while (pos < len && strchr(", \t\n\r\v\f", text[pos]) != NULL)
+			pos++;
+		start = pos;
+		while (pos < len && strchr(", \t\n\r\v\f", text[pos]) == NULL)
+			pos++;
+		if (pos == start)
+			break;
+		ra = ipallow_prefix_parse(text + start, pos - start, &a,
+					  &host_a, &err_a);
+		rb = ipallow_prefix_parse_libcidr(text + start, pos - start,
+						  &b, &host_b, &err_b);
+		if (rb == -2)
+			continue;	/* libcidr out of memory */
+		FUZZ_CHECK(ra == rb, "entry \"%.*s\": %d, libcidr %d",
+			   (int)(pos - start), text + start, ra, rb);
+		if (ra == 0) {
+			FUZZ_CHECK(ipallow_addr_equals(&a.addr, &b.addr) &&
+				   a.len == b.len && host_a == host_b,
+				   "entry \"%.*s\": converts unlike libcidr",
+				   (int)(pos - start), text + start);
+		} else {
+			FUZZ_CHECK(strcmp(err_a, err_b) == 0,
+				   "entry \"%.*s\": \"%s\", libcidr \"%s\"",
+				   (int)(pos - start), text + start, err_a,
+				   err_b);
+		}
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ipallow_list *list;
@@ -318,6 +363,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int ret;
 
 	text = fuzz_strndup(data, size);
+	check_libcidr(text);
 	ret = ipallow_list_parse(text, &ctx_default, &list);
 	FUZZ_CHECK(ret == 0 || ret == 1, "unexpected result %d", ret);
 	FUZZ_CHECK(list != NULL && list->radix != NULL &&

@@ -10,8 +10,11 @@
                 taken modulo 33 or 129) and ceil(length / 8) address
                 bytes, until the input ends; probes are derived from the
                 prefixes and from the record bytes.
-   Every lookup is compared with ipallow_prefix_contains() over all
-   prefixes; a difference aborts. */
+   Both compiled forms are built from the same prefixes: the tree (named
+   sets) and the flat sorted ranges (per-mailbox lists,
+   ipallow_radix_build_flat()). Every lookup of each is compared with
+   ipallow_prefix_contains() over all prefixes, and both must keep the
+   same number of prefixes; a difference aborts. */
 #include <string.h>
 
 #include "common.h"
@@ -123,6 +126,8 @@ static void explicit_prefixes(struct fuzz_reader *r,
 	}
 }
 
+static const struct ipallow_radix *flat_form;
+
 static void compare(const struct ipallow_radix *radix,
 		    const struct ipallow_prefix_array *arr,
 		    const struct ipallow_addr *addr)
@@ -130,16 +135,20 @@ static void compare(const struct ipallow_radix *radix,
 	char buf[IPALLOW_ADDR_STRLEN];
 	bool want = fuzz_brute_contains(arr->prefixes, arr->count, addr);
 	bool got = ipallow_radix_lookup(radix, addr);
+	bool flat = ipallow_radix_lookup(flat_form, addr);
 
 	FUZZ_CHECK(got == want, "%zu prefixes, %s: tree says %d, brute force %d",
 		   arr->count, ipallow_addr_to_str(addr, buf), got, want);
+	FUZZ_CHECK(flat == want, "%zu prefixes, %s: flat says %d, brute force %d",
+		   arr->count, ipallow_addr_to_str(addr, buf), flat, want);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_reader r = { data, size };
 	struct ipallow_prefix_array arr = { NULL, 0, 0 }, copy = { NULL, 0, 0 };
-	struct ipallow_radix *radix;
+	struct ipallow_prefix_array copy2 = { NULL, 0, 0 };
+	struct ipallow_radix *radix, *flat;
 	uint8_t mode = fuzz_byte(&r), noise[16];
 	unsigned int probes = 0, probes_max = PROBES_MAX;
 	size_t i, step;
@@ -170,11 +179,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	/* the build reorders its input; keep the original for the scan */
-	for (i = 0; i < arr.count; i++)
+	for (i = 0; i < arr.count; i++) {
 		FUZZ_CHECK(ipallow_prefix_array_add(&copy, &arr.prefixes[i]) == 0,
 			   "out of memory");
+		FUZZ_CHECK(ipallow_prefix_array_add(&copy2, &arr.prefixes[i]) == 0,
+			   "out of memory");
+	}
 	FUZZ_CHECK(ipallow_radix_build(arr.prefixes, arr.count, &radix) == 0,
 		   "build failed for %zu prefixes", arr.count);
+	FUZZ_CHECK(ipallow_radix_build_flat(copy2.prefixes, copy2.count,
+					    &flat) == 0,
+		   "flat build failed for %zu prefixes", copy2.count);
+	FUZZ_CHECK(ipallow_radix_is_flat(flat) && !ipallow_radix_is_flat(radix),
+		   "wrong forms");
+	FUZZ_CHECK(ipallow_radix_prefix_count(flat) ==
+		   ipallow_radix_prefix_count(radix),
+		   "flat keeps %zu prefixes, tree %zu",
+		   ipallow_radix_prefix_count(flat),
+		   ipallow_radix_prefix_count(radix));
+	flat_form = flat;
 	FUZZ_CHECK(ipallow_radix_prefix_count(radix) <= arr.count,
 		   "more prefixes kept than given");
 	FUZZ_CHECK(ipallow_radix_memory(radix) > 0, "no memory accounted");
@@ -217,8 +240,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ipallow_addr_set_none(&none);
 		FUZZ_CHECK(!ipallow_radix_lookup(radix, &none),
 			   "an unknown address is inside");
+		FUZZ_CHECK(!ipallow_radix_lookup(flat, &none),
+			   "an unknown address is inside the flat form");
 	}
 	ipallow_radix_free(&radix);
+	ipallow_radix_free(&flat);
+	flat_form = NULL;
+	ipallow_prefix_array_free(&copy2);
 	FUZZ_CHECK(radix == NULL, "free did not clear the pointer");
 	ipallow_prefix_array_free(&arr);
 	ipallow_prefix_array_free(&copy);

@@ -33,7 +33,11 @@ must make (OK, FAIL, or FAIL with code=user_disabled for an ipallow
 denial), so a fast wrong answer shows up as mismatches, not speed.
 
 All users of a scenario share one list text, as the mailboxes of one
-company do (the compiled list is cached). Reuses the integration
+company do (the compiled list is cached). With --distinct N (issue 13)
+the scenarios fetched-E-distinct, chain-E-distinct, native-E-distinct
+and ipallow-E-distinct (E in --distinct-entries, default 10) give each
+of N users a list of its own (E networks in random order) and ask for
+the users in random order, clients inside the asking user's list. Reuses the integration
 harness (tests/integration/dovecot_it.py, auth_pipeline.py); needs root,
 Dovecot 2.3 and libauthdb_ipallow.so in Dovecot's auth module directory.
 Prints "key=value" lines (one "result" line per run) for report-e2e.py.
@@ -140,6 +144,38 @@ class Nets:
         return "2001:db8:ffff::%x" % self.rng.getrandbits(16)
 
 
+class DistinctNets:
+    """A list per user (issue 13): user i has its own E networks (70%
+    public IPv4 /24s, 30% IPv6 /48s, in random order) and a few hosts
+    inside them. Built from strings, fast enough for 10,000 users."""
+
+    def __init__(self, rng, entries, users):
+        self.rng = rng
+        self.users = users
+        self.texts, self.hosts = [], []
+        n6 = entries * 3 // 10
+        for _ in range(users):
+            nets, hosts = [], []
+            for j in range(entries):
+                if j < entries - n6:
+                    a, b, c = (rng.randrange(45, 63), rng.getrandbits(8),
+                               rng.getrandbits(8))
+                    nets.append("%d.%d.%d.0/24" % (a, b, c))
+                    hosts.append("%d.%d.%d.%d" % (a, b, c,
+                                                  rng.randrange(1, 255)))
+                else:
+                    g1, g2 = rng.getrandbits(16), rng.getrandbits(16)
+                    nets.append("2a02:%x:%x::/48" % (g1, g2))
+                    hosts.append("2a02:%x:%x::%x" % (
+                        g1, g2, rng.randrange(1, 65536)))
+            rng.shuffle(nets)
+            self.texts.append(",".join(nets))
+            self.hosts.append(rng.sample(hosts, min(3, len(hosts))))
+
+    def outside(self):
+        return Nets.outside(self)
+
+
 class SetNets:
     """"@big": the named set from a prefix file (IPv4 only)."""
 
@@ -233,7 +269,7 @@ def pool(nets, rng, size=3000):
             "private": [private(rng) for _ in range(size)]}
 
 
-def requests(kind, addrs, mix, count, rng):
+def requests(kind, addrs, mix, count, rng, distinct=None):
     weights = {"mixed": (("inside", 0.5), ("outside", 0.3),
                          ("private", 0.2)),
                "allowed": (("inside", 1.0),)}[mix]
@@ -243,6 +279,14 @@ def requests(kind, addrs, mix, count, rng):
             acc += w
             if x < acc:
                 break
+        if distinct is not None:
+            # a random user, inside its own list
+            u = rng.randrange(distinct.users)
+            ip = (rng.choice(distinct.hosts[u]) if where == "inside"
+                  else rng.choice(addrs[where]))
+            yield AuthRequest("u%d" % u, PASSWORD, "imap", ip,
+                              want(kind, where))
+            continue
         ip = rng.choice(addrs[where])
         yield AuthRequest("u%d" % (i % USERS), PASSWORD, "imap", ip,
                           want(kind, where))
@@ -260,11 +304,11 @@ def cpu_ticks(pids):
     return total
 
 
-def run_one(dc, kind, addrs, mix, count, rng):
+def run_one(dc, kind, addrs, mix, count, rng, distinct=None):
     pids = auth_pids(dc)
     t0 = cpu_ticks(pids)
     with AuthPipeline(dc.auth_socket_path, window=WINDOW) as pipe:
-        stats = pipe.run(requests(kind, addrs, mix, count, rng),
+        stats = pipe.run(requests(kind, addrs, mix, count, rng, distinct),
                          window=WINDOW, stats=PipelineStats())
     cpu = (cpu_ticks(pids) - t0) / CLK_TCK
     return stats, cpu, pids
@@ -280,6 +324,10 @@ def main():
     ap.add_argument("--long", type=int, default=1000000,
                     help="authentications of the memory-growth run")
     ap.add_argument("--only", help="comma-separated scenario names")
+    ap.add_argument("--distinct", type=int, default=0,
+                    help="users with a list each (0: no such scenarios)")
+    ap.add_argument("--distinct-entries", default="10",
+                    help="comma-separated list sizes of those scenarios")
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("e2e.py: must run as root (it starts Dovecot)")
@@ -294,6 +342,10 @@ def main():
             ("ipallow-country", "country", 10)]
     if args.set_file:
         scen.append(("ipallow-set", "set", 0))
+    if args.distinct > 0:
+        for e in (int(x) for x in args.distinct_entries.split(",")):
+            for kind in ("fetched", "chain", "native", "ipallow"):
+                scen.append(("%s-%d-distinct" % (kind, e), kind, e))
     if args.only:
         keep = set(args.only.split(","))
         scen = [s for s in scen if s[0] in keep]
@@ -301,7 +353,11 @@ def main():
     print("window=%d\nusers=%d\nrequests=%d\nrounds=%d" % (
         WINDOW, USERS, args.requests, args.rounds), flush=True)
     for name, kind, entries in scen:
-        if kind == "set":
+        distinct = None
+        if name.endswith("-distinct"):
+            distinct = DistinctNets(rng, entries, args.distinct)
+            nets = distinct
+        elif kind == "set":
             nets = SetNets(rng, args.set_file)
         elif kind == "country":
             nets = CountryNets(rng, entries)
@@ -312,9 +368,14 @@ def main():
                  "native": "allow_nets", "ipallow": "userdb_allow_nets",
                  "set": "userdb_allow_nets",
                  "country": "userdb_allow_nets"}[kind]
-        extra = "" if field is None else " %s=%s" % (field, nets.text)
-        users = "".join("u%d:{PLAIN}%s::::::%s\n" % (i, PASSWORD, extra)
-                        for i in range(USERS))
+        if distinct is not None:
+            users = "".join("u%d:{PLAIN}%s:::::: %s=%s\n" % (
+                i, PASSWORD, field, text)
+                for i, text in enumerate(distinct.texts))
+        else:
+            extra = "" if field is None else " %s=%s" % (field, nets.text)
+            users = "".join("u%d:{PLAIN}%s::::::%s\n" % (i, PASSWORD, extra)
+                            for i in range(USERS))
         policy = "# e2e bench\n"
         if kind == "set":
             policy += "sets:\n  big: { file: %s }\n" % os.path.abspath(
@@ -328,11 +389,17 @@ def main():
             subprocess.run(["perl", MAKE_MMDB, dc.path("geo")], check=True)
         try:
             dc.start()
-            addrs = pool(nets, rng)
+            if distinct is not None:
+                addrs = {"inside": [],
+                         "outside": [Nets.outside(distinct)
+                                     for _ in range(3000)],
+                         "private": [private(rng) for _ in range(3000)]}
+            else:
+                addrs = pool(nets, rng)
             # warm up: processes forked, list compiled, caches filled;
             # allowed only, so that no denial waiting for the failure
             # timer holds request memory in the figure
-            run_one(dc, kind, addrs, "allowed", 5000, rng)
+            run_one(dc, kind, addrs, "allowed", 5000, rng, distinct)
             rss0 = max(rss_kib(p) or 0 for p in auth_pids(dc))
             print("rss scenario=%s after_warmup_kib=%d" % (name, rss0),
                   flush=True)
@@ -357,7 +424,7 @@ def main():
             for r in range(1, args.rounds + 1):
                 for mix in ("mixed", "allowed"):
                     stats, cpu, pids = run_one(dc, kind, addrs, mix,
-                                               args.requests, rng)
+                                               args.requests, rng, distinct)
                     rate = stats.replies / stats.seconds
                     print("result scenario=%s mix=%s round=%d sent=%d "
                           "replies=%d ok=%d fail=%d deny=%d tempfail=%d "

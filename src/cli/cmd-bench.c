@@ -1,6 +1,12 @@
 /* ipallow bench: build a tree from a prefix file and look up every
    address of an address file, independently (throughput) and with each
-   lookup depending on the last one (latency). Medians of several rounds. */
+   lookup depending on the last one (latency). Medians of several rounds.
+
+   ipallow bench --lists FILE: the operator's own lists (one per line)
+   through the policy's list cache, for sizing it (admin guide, section
+   6): what a list takes compiled and cached, how long it takes to
+   compile, and the cache's hit rate when every list is asked for once a
+   round, in a new random order each round. */
 #include "config.h"
 
 #include <getopt.h>
@@ -10,6 +16,8 @@
 #include <time.h>
 
 #include "ipallow-cli.h"
+#include "ipallow-cache.h"
+#include "ipallow-policy.h"
 #include "ipallow-radix.h"
 
 static double now_seconds(void)
@@ -87,10 +95,137 @@ static int read_addresses(const char *path, struct ipallow_addr **addrs_r,
 	return 0;
 }
 
+static int read_lists(const char *path, char ***lists_r, size_t *count_r)
+{
+	FILE *fp = fopen(path, "r");
+	char **lists = NULL, **tmp, *line = NULL;
+	size_t count = 0, alloc = 0, line_alloc = 0;
+	ssize_t len;
+
+	if (fp == NULL) {
+		perror(path);
+		return -1;
+	}
+	while ((len = getline(&line, &line_alloc, fp)) >= 0) {
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		if (len == 0)
+			continue;
+		if (count == alloc) {
+			alloc = alloc == 0 ? 1024 : alloc * 2;
+			tmp = realloc(lists, alloc * sizeof(*lists));
+			if (tmp == NULL)
+				break;
+			lists = tmp;
+		}
+		if ((lists[count] = strdup(line)) == NULL)
+			break;
+		count++;
+	}
+	free(line);
+	if (!feof(fp)) {
+		fprintf(stderr, "ipallow: %s: read error or out of memory\n",
+			path);
+		fclose(fp);
+		while (count > 0)
+			free(lists[--count]);
+		free(lists);
+		return -1;
+	}
+	fclose(fp);
+	if (count == 0) {
+		fprintf(stderr, "%s: no lists\n", path);
+		free(lists);
+		return -1;
+	}
+	*lists_r = lists;
+	*count_r = count;
+	return 0;
+}
+
+static int bench_lists(const char *policy_path, const char *path,
+		       unsigned long rounds)
+{
+	struct ipallow_policy *policy;
+	struct ipallow_cache_stats stats;
+	char **lists;
+	size_t count, i, *order, text_bytes = 0, invalid = 0;
+	double *compile, t0;
+	unsigned long r;
+
+	if (read_lists(path, &lists, &count) < 0)
+		return EXIT_USAGE;
+	if (cli_load_policy(policy_path, &policy) < 0)
+		return EXIT_USAGE;
+	order = calloc(count, sizeof(*order));
+	compile = calloc(count, sizeof(*compile));
+	if (order == NULL || compile == NULL) {
+		fprintf(stderr, "ipallow: out of memory\n");
+		return EXIT_USAGE;
+	}
+	for (i = 0; i < count; i++) {
+		struct ipallow_list *list;
+		int ret;
+
+		text_bytes += strlen(lists[i]);
+		t0 = now_seconds();
+		ret = ipallow_list_parse(lists[i], &policy->parse_ctx, &list);
+		compile[i] = (now_seconds() - t0) * 1e6;
+		if (ret < 0) {
+			fprintf(stderr, "ipallow: out of memory\n");
+			return EXIT_USAGE;
+		}
+		if (ret == 0)
+			invalid++;
+		ipallow_list_free(&list);
+		order[i] = i;
+	}
+	srand(1);
+	for (r = 0; r < rounds; r++) {
+		for (i = count; i > 1; i--) {
+			size_t j = (size_t)rand() % i, t = order[i - 1];
+
+			order[i - 1] = order[j];
+			order[j] = t;
+		}
+		for (i = 0; i < count; i++) {
+			const struct ipallow_list *list;
+
+			if (ipallow_cache_get(policy->cache, lists[order[i]],
+					      &policy->parse_ctx, &list) < 0) {
+				fprintf(stderr, "ipallow: out of memory\n");
+				return EXIT_USAGE;
+			}
+		}
+	}
+	ipallow_cache_get_stats(policy->cache, &stats);
+	printf("lists:               %zu (%zu invalid), %.0f bytes of text "
+	       "on average\n", count, invalid, (double)text_bytes / count);
+	printf("compile:             %.2f us median per list\n",
+	       median(compile, (unsigned int)count));
+	printf("cache:               %u lists, %zu bytes (%.0f bytes/list), "
+	       "limit %zu bytes\n", stats.entries, stats.bytes,
+	       stats.entries == 0 ? 0.0 : (double)stats.bytes / stats.entries,
+	       (size_t)IPALLOW_CACHE_DEFAULT_BYTES);
+	printf("cache hits:          %lu of %lu (%.1f%%), %lu evictions, "
+	       "%lu rounds\n", stats.hits, stats.hits + stats.misses,
+	       100.0 * (double)stats.hits / (double)(stats.hits + stats.misses),
+	       stats.evictions, rounds);
+	for (i = 0; i < count; i++)
+		free(lists[i]);
+	free(lists);
+	free(order);
+	free(compile);
+	ipallow_policy_free(&policy);
+	return 0;
+}
+
 int cmd_bench(int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "rounds", required_argument, NULL, 'r' },
+		{ "lists", required_argument, NULL, 'l' },
+		{ "policy", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -100,12 +235,19 @@ int cmd_bench(int argc, char **argv)
 	double t0, build_s, *indep, *dep;
 	size_t count, prefixes, memory, i;
 	unsigned long hits = 0, rounds = 5, r;
+	const char *lists_path = NULL, *policy_path = NULL;
 	char *error;
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "r:h", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:l:p:h", options, NULL)) != -1) {
 		switch (c) {
+		case 'l':
+			lists_path = optarg;
+			break;
+		case 'p':
+			policy_path = optarg;
+			break;
 		case 'r':
 			rounds = strtoul(optarg, NULL, 10);
 			if (rounds == 0 || rounds > 1000)
@@ -115,7 +257,12 @@ int cmd_bench(int argc, char **argv)
 			return cli_usage("bench");
 		}
 	}
-	if (argc - optind != 2)
+	if (lists_path != NULL) {
+		if (argc != optind)
+			return cli_usage("bench");
+		return bench_lists(policy_path, lists_path, rounds);
+	}
+	if (argc - optind != 2 || policy_path != NULL)
 		return cli_usage("bench");
 	if (ipallow_set_file_read(argv[optind], &arr, &error) < 0) {
 		fprintf(stderr, "ipallow: %s\n", error != NULL ? error : "out of memory");

@@ -20,7 +20,8 @@ static const struct cli_command commands[] = {
 	{ "policy-check", cmd_policy_check, "policy-check FILE" },
 	{ "lookup", cmd_lookup, "lookup [--policy FILE] IP" },
 	{ "bench", cmd_bench,
-	  "bench [--rounds N] PREFIX-FILE ADDRESS-FILE" },
+	  "bench [--rounds N] PREFIX-FILE ADDRESS-FILE\n"
+	  "  ipallow bench [--rounds N] [--policy FILE] --lists FILE" },
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -18,6 +18,8 @@ struct cache_entry {
 	size_t bytes;
 };
 
+#define CACHE_MIN_BUCKETS 64
+
 struct ipallow_cache {
 	struct cache_entry **buckets;
 	size_t bucket_mask;
@@ -48,10 +50,11 @@ struct ipallow_cache *ipallow_cache_create(unsigned int max_entries,
 					   size_t max_bytes)
 {
 	struct ipallow_cache *cache;
-	size_t nbuckets = 16;
+	/* The table starts small and doubles as entries come (see
+	   cache_grow()): the entry limit is a guard set far above what the
+	   byte limit lets in, and must not cost its table up front. */
+	size_t nbuckets = CACHE_MIN_BUCKETS;
 
-	while (nbuckets < (size_t)max_entries * 2)
-		nbuckets *= 2;
 	cache = ipallow_calloc(1, sizeof(*cache));
 	if (cache == NULL)
 		return NULL;
@@ -64,6 +67,36 @@ struct ipallow_cache *ipallow_cache_create(unsigned int max_entries,
 	cache->max_entries = max_entries == 0 ? 1 : max_entries;
 	cache->max_bytes = max_bytes;
 	return cache;
+}
+
+/* Doubles the hash table when it holds as many entries as buckets. A
+   failed allocation keeps the old table: chains get longer, nothing
+   else changes. */
+static void cache_grow(struct ipallow_cache *cache)
+{
+	size_t nbuckets = cache->bucket_mask + 1, i;
+	struct cache_entry **buckets;
+
+	if (cache->stats.entries < nbuckets ||
+	    nbuckets >= (size_t)cache->max_entries * 2)
+		return;
+	buckets = ipallow_calloc(nbuckets * 2, sizeof(*buckets));
+	if (buckets == NULL)
+		return;
+	for (i = 0; i < nbuckets; i++) {
+		struct cache_entry *entry = cache->buckets[i], *next;
+
+		for (; entry != NULL; entry = next) {
+			size_t b = entry->hash & (nbuckets * 2 - 1);
+
+			next = entry->hash_next;
+			entry->hash_next = buckets[b];
+			buckets[b] = entry;
+		}
+	}
+	ipallow_free(cache->buckets);
+	cache->buckets = buckets;
+	cache->bucket_mask = nbuckets * 2 - 1;
 }
 
 static void lru_unlink(struct ipallow_cache *cache, struct cache_entry *entry)
@@ -162,6 +195,8 @@ int ipallow_cache_get(struct ipallow_cache *cache, const char *text,
 		cache_remove(cache, cache->lru_tail);
 		cache->stats.evictions++;
 	}
+	cache_grow(cache);
+	bucket = &cache->buckets[hash & cache->bucket_mask];
 	entry->hash_next = *bucket;
 	*bucket = entry;
 	lru_push_front(cache, entry);

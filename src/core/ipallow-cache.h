@@ -10,7 +10,12 @@
    thread-safe; Dovecot's auth and mail processes are single-threaded. */
 struct ipallow_cache;
 
-#define IPALLOW_CACHE_DEFAULT_ENTRIES 4096
+/* The byte limit is what bounds the cache: every entry is charged for
+   its text and everything its compiled list holds, so short lists cost
+   little (a 10-entry list about 1 KB; doc/admin-guide.md has a table)
+   and 32 MB keeps tens of thousands of them. The entry limit is only a
+   guard; the hash table grows with the entries, not with it. */
+#define IPALLOW_CACHE_DEFAULT_ENTRIES (1024 * 1024)
 #define IPALLOW_CACHE_DEFAULT_BYTES (32 * 1024 * 1024)
 
 struct ipallow_cache *ipallow_cache_create(unsigned int max_entries,
@@ -23,6 +28,8 @@ int ipallow_cache_get(struct ipallow_cache *cache, const char *text,
 		      const struct ipallow_parse_ctx *ctx,
 		      const struct ipallow_list **list_r);
 
+/* Counters since the cache was made (one per policy and process): the
+   hit rate is hits / (hits + misses). */
 struct ipallow_cache_stats {
 	unsigned long hits, misses, evictions;
 	unsigned int entries;

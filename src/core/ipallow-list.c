@@ -20,10 +20,15 @@ struct list_parser {
 	size_t norm_len, norm_alloc;
 };
 
+/* A table: the entry-splitting loops test every byte of the list. */
+static const bool separator_table[256] = {
+	[','] = true, [' '] = true, ['\t'] = true, ['\n'] = true,
+	['\r'] = true, ['\v'] = true, ['\f'] = true,
+};
+
 static bool is_separator(char c)
 {
-	return c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
-		c == '\v' || c == '\f';
+	return separator_table[(unsigned char)c];
 }
 
 static bool is_set_name_char(char c)
@@ -314,7 +319,7 @@ int ipallow_list_parse(const char *text, const struct ipallow_parse_ctx *ctx,
 	list->text_bytes = strlen(text);
 
 	if (list_parse_entries(&p) < 0 ||
-	    ipallow_radix_build(p.prefixes.prefixes, p.prefixes.count,
+	    ipallow_radix_build_list(p.prefixes.prefixes, p.prefixes.count,
 				&list->radix) < 0 ||
 	    (p.norm == NULL && !ctx->skip_normalised &&
 	     norm_append(&p, "", 0) < 0)) {

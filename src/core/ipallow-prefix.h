@@ -13,15 +13,22 @@ struct ipallow_prefix {
 /* Parses one list entry (an address or address/length) from text[0..len),
    which need not be NUL-terminated. The grammar is strict (SPEC §3):
    dotted-quad IPv4 without leading zeros, RFC 4291 IPv6 without zone or
-   brackets, decimal length without sign or leading zero. Conversion is
-   done by libcidr once the text has passed the scanner.
+   brackets, decimal length without sign or leading zero. The scanner
+   produces the bytes itself; nothing is allocated.
 
    Returns 0 and fills *prefix_r (normalised; *host_bits_r tells whether
    host bits were set and cleared), or -1 with a static English message in
-   *error_r and -2 when out of memory. */
+   *error_r (-2, out of memory, is kept for callers but no longer
+   happens). */
 int ipallow_prefix_parse(const char *text, size_t len,
 			 struct ipallow_prefix *prefix_r, bool *host_bits_r,
 			 const char **error_r);
+/* The same scanner with libcidr converting what it accepted: the
+   independent reference the tests and fuzz-list compare
+   ipallow_prefix_parse() against. Returns -2 when out of memory. */
+int ipallow_prefix_parse_libcidr(const char *text, size_t len,
+				 struct ipallow_prefix *prefix_r,
+				 bool *host_bits_r, const char **error_r);
 
 /* Clears the host bits of *prefix and maps IPv4-mapped IPv6 networks of
    length >= 96 to IPv4. Returns true if host bits were set. */

@@ -15,6 +15,21 @@ struct ipallow_radix;
 int ipallow_radix_build(struct ipallow_prefix *prefixes, size_t count,
 			struct ipallow_radix **radix_r);
 
+/* For per-mailbox lists, which a login compiles whenever the cache of
+   compiled lists misses: up to IPALLOW_RADIX_FLAT_MAX prefixes the
+   networks become sorted ranges searched in binary (the flat form),
+   which costs little more than sorting them; longer lists get a tree.
+   Lookups give the same answers either way. Arguments and results as
+   for ipallow_radix_build(). The crossover is measured in
+   doc/performance.md. */
+#define IPALLOW_RADIX_FLAT_MAX 4096
+int ipallow_radix_build_list(struct ipallow_prefix *prefixes, size_t count,
+			     struct ipallow_radix **radix_r);
+/* Always the flat form (tests and benchmarks). */
+int ipallow_radix_build_flat(struct ipallow_prefix *prefixes, size_t count,
+			     struct ipallow_radix **radix_r);
+bool ipallow_radix_is_flat(const struct ipallow_radix *radix);
+
 /* True if addr is inside a network of the tree. An address of family
    NONE is never inside. */
 bool ipallow_radix_lookup(const struct ipallow_radix *radix,

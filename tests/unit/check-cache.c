@@ -180,8 +180,19 @@ START_TEST(test_cache_lru_bytes)
 	get(cache, "10.0.0.2", 1);
 	assert_stats(cache, 2, 4, 2, 2);
 
-	/* a big list pushes out as many as it needs */
-	get(cache, "10.0.0.4 2001:db8::1 2001:db8:1::1 2001:db8:2::1", 1);
+	/* a big list pushes out as many as it needs (40 disjoint IPv6
+	   ranges: a list is charged for what it holds, and short lists
+	   hold little) */
+	{
+		char big[40 * 24 + 16];
+		size_t pos = 0;
+
+		pos += (size_t)snprintf(big + pos, sizeof(big) - pos, "10.0.0.4");
+		for (unsigned int i = 0; i < 40; i++)
+			pos += (size_t)snprintf(big + pos, sizeof(big) - pos,
+						" 2001:db8:%x::1", i);
+		get(cache, big, 1);
+	}
 	ck_assert_uint_eq(stats_of(cache).entries, 1);
 	ck_assert_uint_eq(stats_of(cache).evictions, 4);
 	ck_assert(stats_of(cache).bytes > 2 * one);
@@ -231,6 +242,34 @@ START_TEST(test_cache_churn)
 	snprintf(text, sizeof(text), "10.%u.%u.1", 4899 / 256, 4899 % 256);
 	get(cache, text, 1);
 	assert_stats(cache, 100, 5001, 4901, 100);
+	ipallow_cache_free(&cache);
+}
+END_TEST
+
+/* The hash table grows with the entries (the default entry limit is a
+   guard of a million): 20,000 lists all stay, all hit, and the default
+   byte limit holds 10,000 short lists. */
+START_TEST(test_cache_grow)
+{
+	struct ipallow_cache *cache =
+		ipallow_cache_create(IPALLOW_CACHE_DEFAULT_ENTRIES,
+				     IPALLOW_CACHE_DEFAULT_BYTES);
+	char text[128];
+	unsigned int i;
+
+	for (i = 0; i < 20000; i++) {
+		snprintf(text, sizeof(text), "198.51.%u.%u, 2001:db8:%x::/48",
+			 i / 256, i % 256, i);
+		get(cache, text, 1);
+	}
+	assert_stats(cache, 0, 20000, 0, 20000);
+	for (i = 0; i < 20000; i++) {
+		snprintf(text, sizeof(text), "198.51.%u.%u, 2001:db8:%x::/48",
+			 i / 256, i % 256, i);
+		get(cache, text, 1);
+	}
+	assert_stats(cache, 20000, 20000, 0, 20000);
+	ck_assert(stats_of(cache).bytes < IPALLOW_CACHE_DEFAULT_BYTES);
 	ipallow_cache_free(&cache);
 }
 END_TEST
@@ -303,6 +342,7 @@ static Suite *cache_suite(void)
 	tcase_add_test(tc, test_cache_lru_entries);
 	tcase_add_test(tc, test_cache_lru_bytes);
 	tcase_add_test(tc, test_cache_churn);
+	tcase_add_test(tc, test_cache_grow);
 	tcase_add_test(tc, test_cache_per_policy);
 	suite_add_tcase(s, tc);
 	return s;

@@ -113,7 +113,8 @@ usage_all='usage:
   ipallow validate [--policy FILE] [--json] LIST|-
   ipallow policy-check FILE
   ipallow lookup [--policy FILE] IP
-  ipallow bench [--rounds N] PREFIX-FILE ADDRESS-FILE'
+  ipallow bench [--rounds N] PREFIX-FILE ADDRESS-FILE
+  ipallow bench [--rounds N] [--policy FILE] --lists FILE'
 short='IPv4 shorthand is not allowed'
 
 # --- ipallow check ---
@@ -544,6 +545,21 @@ else
 fi
 t bench-missing 2 '' "ipallow: $tmp/missing: No such file or directory" \
 	"$IPALLOW" bench "$tmp/missing" "$tmp/addresses"
+
+# --lists: three distinct lists (one invalid), asked for in 4 rounds:
+# 3 misses, then 9 hits
+printf '203.0.113.0/24, 2001:db8::/32\n\n198.51.100.7\n10/8\n' >"$tmp/lists"
+"$IPALLOW" bench --rounds 4 --policy "$nopol" --lists "$tmp/lists" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ $rc = 0 ] && [ ! -s "$tmp/err" ] &&
+   grep -q '^lists: *3 (1 invalid)' "$tmp/out" &&
+   grep -q '^cache: *3 lists' "$tmp/out" &&
+   grep -q '^cache hits: *9 of 12 (75.0%), 0 evictions, 4 rounds' "$tmp/out"; then
+	pass=$((pass + 1))
+else
+	echo "FAIL bench --lists: exit code $rc"; cat "$tmp/out" "$tmp/err"
+	fail=$((fail + 1))
+fi
 
 # --- forced password change (SPEC 9.5) ---
 

@@ -283,6 +283,25 @@ START_TEST(test_prefix_parse)
 	int ret;
 
 	ret = ipallow_prefix_parse(c->in, len, &prefix, &host_bits, &error);
+	{
+		/* libcidr, the independent reference, converts the same */
+		struct ipallow_prefix ref;
+		const char *ref_error = NULL;
+		bool ref_host_bits;
+		int ref_ret = ipallow_prefix_parse_libcidr(c->in, len, &ref,
+							   &ref_host_bits,
+							   &ref_error);
+
+		ck_assert_msg(ref_ret == ret, "case %d: \"%s\": %d, libcidr %d",
+			      _i, c->in, ret, ref_ret);
+		if (ret == 0)
+			ck_assert_msg(ipallow_addr_equals(&ref.addr, &prefix.addr) &&
+				      ref.len == prefix.len &&
+				      ref_host_bits == host_bits,
+				      "case %d: \"%s\": unlike libcidr", _i, c->in);
+		else
+			ck_assert_str_eq(ref_error, error);
+	}
 	if (c->want != NULL) {
 		ck_assert_msg(ret == 0, "case %d: \"%s\": rejected: %s", _i,
 			      c->in, error);
@@ -366,6 +385,105 @@ static const struct addr_case {
 	{ "localhost", IPALLOW_FAMILY_NONE, msg_host },
 	{ "", IPALLOW_FAMILY_NONE, "empty address" },
 };
+
+/* The scanner's own conversion against libcidr's on random text:
+   well-formed addresses in every spelling (groups with and without
+   leading zeros, upper and lower case, "::" anywhere, IPv4 tails,
+   lengths) and strings of the address alphabet. Fixed seed. */
+static uint64_t xrand_state = 13;
+
+static unsigned int xrand(unsigned int n)
+{
+	uint64_t z = (xrand_state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return (unsigned int)((z ^ (z >> 31)) % n);
+}
+
+static size_t random_ipv6_text(char *buf, size_t size)
+{
+	unsigned int groups = xrand(3) == 0 ? 6 : 8, gap_at, gap_len, i;
+	size_t pos = 0;
+
+	gap_at = xrand(groups + 1);
+	gap_len = xrand(4) == 0 ? 0 : xrand(groups - gap_at + 1);
+	if (gap_len == 1 && xrand(2) == 0)
+		gap_len = 0;
+	for (i = 0; i < groups; i++) {
+		if (gap_len > 0 && i == gap_at) {
+			pos += (size_t)snprintf(buf + pos, size - pos, "::");
+			i += gap_len - 1;
+			continue;
+		}
+		if (pos > 0 && buf[pos - 1] != ':')
+			buf[pos++] = ':';
+		pos += (size_t)snprintf(buf + pos, size - pos,
+					xrand(2) == 0 ? "%x" : "%04X",
+					xrand(4) == 0 ? xrand(16) : xrand(65536));
+	}
+	if (groups == 6) {
+		if (pos > 0 && buf[pos - 1] != ':')
+			buf[pos++] = ':';
+		pos += (size_t)snprintf(buf + pos, size - pos, "%u.%u.%u.%u",
+					xrand(256), xrand(256), xrand(256),
+					xrand(256));
+	}
+	if (xrand(2) == 0)
+		pos += (size_t)snprintf(buf + pos, size - pos, "/%u", xrand(129));
+	buf[pos] = '\0';
+	return pos;
+}
+
+static size_t random_text(char *buf, size_t size)
+{
+	static const char alphabet[] = "0123456789abcdefABCDEF:./x";
+	size_t len = 1 + xrand(40), i;
+
+	switch (xrand(4)) {
+	case 0:
+		return (size_t)snprintf(buf, size, "%u.%u.%u.%u/%u", xrand(256),
+					xrand(256), xrand(256), xrand(256),
+					xrand(33));
+	case 1:
+		return random_ipv6_text(buf, size);
+	default:
+		break;
+	}
+	for (i = 0; i < len && i + 1 < size; i++)
+		buf[i] = alphabet[xrand(sizeof(alphabet) - 1)];
+	buf[i] = '\0';
+	return i;
+}
+
+START_TEST(test_prefix_parse_libcidr_random)
+{
+	unsigned int accepted = 0;
+
+	for (unsigned int n = 0; n < 300000; n++) {
+		char buf[128];
+		size_t len = random_text(buf, sizeof(buf));
+		struct ipallow_prefix a, b;
+		const char *err_a = NULL, *err_b = NULL;
+		bool host_a, host_b;
+		int ra = ipallow_prefix_parse(buf, len, &a, &host_a, &err_a);
+		int rb = ipallow_prefix_parse_libcidr(buf, len, &b, &host_b,
+						      &err_b);
+
+		ck_assert_msg(ra == rb, "\"%s\": %d, libcidr %d", buf, ra, rb);
+		if (ra == 0) {
+			accepted++;
+			ck_assert_msg(ipallow_addr_equals(&a.addr, &b.addr) &&
+				      a.len == b.len && host_a == host_b,
+				      "\"%s\": converts unlike libcidr", buf);
+		} else {
+			ck_assert_str_eq(err_a, err_b);
+		}
+	}
+	/* most of the well-formed half is accepted */
+	ck_assert_msg(accepted > 100000, "only %u accepted", accepted);
+}
+END_TEST
 
 START_TEST(test_addr_parse)
 {
@@ -505,6 +623,7 @@ static Suite *prefix_suite(void)
 	tc = tcase_create("grammar");
 	tcase_add_loop_test(tc, test_prefix_parse, 0, N_ELEMENTS(prefix_cases));
 	tcase_add_test(tc, test_prefix_parse_unterminated);
+	tcase_add_test(tc, test_prefix_parse_libcidr_random);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("client address");

@@ -11,6 +11,42 @@ typedef unsigned __int128 u128;
 #define V4_BITS 32
 #define V6_BITS 128
 
+/* Every test runs against each form: the tree (named sets), the flat
+   sorted ranges (per-mailbox lists), and whatever
+   ipallow_radix_build_list() picks. Set by the tcases' fixtures. */
+enum build_form { FORM_TREE, FORM_FLAT, FORM_LIST };
+static enum build_form form = FORM_TREE;
+
+static int build(struct ipallow_prefix *prefixes, size_t count,
+		 struct ipallow_radix **radix_r)
+{
+	int ret;
+
+	switch (form) {
+	case FORM_FLAT:
+		ret = ipallow_radix_build_flat(prefixes, count, radix_r);
+		if (ret == 0)
+			ck_assert(ipallow_radix_is_flat(*radix_r));
+		return ret;
+	case FORM_LIST:
+		ret = ipallow_radix_build_list(prefixes, count, radix_r);
+		if (ret == 0)
+			ck_assert(ipallow_radix_is_flat(*radix_r) ==
+				  (count <= IPALLOW_RADIX_FLAT_MAX));
+		return ret;
+	case FORM_TREE:
+		break;
+	}
+	ret = ipallow_radix_build(prefixes, count, radix_r);
+	if (ret == 0)
+		ck_assert(!ipallow_radix_is_flat(*radix_r));
+	return ret;
+}
+
+static void form_tree(void) { form = FORM_TREE; }
+static void form_flat(void) { form = FORM_FLAT; }
+static void form_list(void) { form = FORM_LIST; }
+
 /* --- hand-made cases --- */
 
 struct radix_case {
@@ -135,7 +171,7 @@ START_TEST(test_radix_cases)
 	size_t count;
 
 	count = parse_prefixes(c->prefixes, prefixes, N_ELEMENTS(prefixes));
-	ck_assert_int_eq(ipallow_radix_build(prefixes, count, &radix), 0);
+	ck_assert_int_eq(build(prefixes, count, &radix), 0);
 	ck_assert_msg(ipallow_radix_lookup(radix, &addr) == c->inside,
 		      "case %d: [%s] contains %s: want %d", _i, c->prefixes,
 		      c->addr, c->inside);
@@ -157,15 +193,15 @@ START_TEST(test_radix_prefix_count)
 			       "11.0.0.0/8 2001:db8::/32 2001:db8::1 ::/0 "
 			       "::ffff:10.0.0.0/104 12.0.0.1/31 12.0.0.0/31",
 			       prefixes, N_ELEMENTS(prefixes));
-	ck_assert_int_eq(ipallow_radix_build(prefixes, count, &radix), 0);
+	ck_assert_int_eq(build(prefixes, count, &radix), 0);
 	/* 10/8, 11/8, 12.0.0.0/31, ::/0 */
 	ck_assert_uint_eq(ipallow_radix_prefix_count(radix), 4);
 	ipallow_radix_free(&radix);
 
-	ck_assert_int_eq(ipallow_radix_build(prefixes, 0, &radix), 0);
+	ck_assert_int_eq(build(prefixes, 0, &radix), 0);
 	ck_assert_uint_eq(ipallow_radix_prefix_count(radix), 0);
 	ipallow_radix_free(&radix);
-	ck_assert_int_eq(ipallow_radix_build(NULL, 0, &radix), 0);
+	ck_assert_int_eq(build(NULL, 0, &radix), 0);
 	ipallow_radix_free(&radix);
 }
 END_TEST
@@ -498,7 +534,7 @@ static void check_small(unsigned int bits, int i)
 
 	/* a few tables hold a /0, the rest none */
 	table_random(&t, bits, count, seed, i % 17 == 16 ? 0 : 1, 8);
-	ck_assert_msg(ipallow_radix_build(t.prefixes, t.count, &radix) == 0,
+	ck_assert_msg(build(t.prefixes, t.count, &radix) == 0,
 		      "seed %llu: build failed", (unsigned long long)seed);
 	ck_assert_msg(ipallow_radix_prefix_count(radix) == reduced_count(&t),
 		      "seed %llu: %zu prefixes kept, want %zu",
@@ -543,7 +579,7 @@ static void check_all_lengths(unsigned int bits, uint64_t seed)
 		if (len % 3 != 0)
 			table_add(&t, base ^ ((u128)1 << (128 - len)), len, true);
 	}
-	ck_assert_int_eq(ipallow_radix_build(t.prefixes, t.count, &radix), 0);
+	ck_assert_int_eq(build(t.prefixes, t.count, &radix), 0);
 	table_check(&t, radix, seed, 2000, true, 0);
 	ipallow_radix_free(&radix);
 	table_free(&t);
@@ -608,10 +644,11 @@ START_TEST(test_radix_threshold)
 
 	table_disjoint(&t, c->bits, c->count, seed);
 	table_index(&t);
-	ck_assert_int_eq(ipallow_radix_build(t.prefixes, t.count, &radix), 0);
+	ck_assert_int_eq(build(t.prefixes, t.count, &radix), 0);
 	ck_assert_uint_eq(ipallow_radix_prefix_count(radix), c->count);
 	/* the direct table is there exactly from 4096 prefixes on */
-	ck_assert_msg((ipallow_radix_memory(radix) >= direct_bytes) == c->direct,
+	ck_assert_msg(ipallow_radix_is_flat(radix) ||
+		      (ipallow_radix_memory(radix) >= direct_bytes) == c->direct,
 		      "case %d: seed %llu: %zu bytes", _i,
 		      (unsigned long long)seed, ipallow_radix_memory(radix));
 	table_check(&t, radix, seed, 20000, false, 40);
@@ -656,40 +693,92 @@ START_TEST(test_radix_random_large)
 							(c->bits - min + 1));
 	}
 	table_index(&t);
-	ck_assert_int_eq(ipallow_radix_build(t.prefixes, t.count, &radix), 0);
+	ck_assert_int_eq(build(t.prefixes, t.count, &radix), 0);
 	ck_assert_msg(ipallow_radix_prefix_count(radix) >= 4096,
 		      "seed %llu: only %zu prefixes kept",
 		      (unsigned long long)c->seed,
 		      ipallow_radix_prefix_count(radix));
-	ck_assert(ipallow_radix_memory(radix) >= direct_bytes);
+	ck_assert(ipallow_radix_is_flat(radix) ||
+		  ipallow_radix_memory(radix) >= direct_bytes);
 	table_check(&t, radix, c->seed, 40000, false, 50);
 	ipallow_radix_free(&radix);
 	table_free(&t);
 }
 END_TEST
 
-static Suite *radix_suite(void)
+/* Both sides of the list crossover: IPALLOW_RADIX_FLAT_MAX disjoint
+   prefixes make the flat form, one more a tree, and both answer as the
+   linear scan does. */
+START_TEST(test_radix_crossover)
 {
-	Suite *s = suite_create("radix");
+	unsigned int bits = _i / 2 == 0 ? V4_BITS : V6_BITS;
+	size_t count = IPALLOW_RADIX_FLAT_MAX + (size_t)(_i % 2);
+	uint64_t seed = 991 + (uint64_t)_i;
+	struct ipallow_radix *radix;
+	struct table t;
+
+	table_disjoint(&t, bits, count, seed);
+	table_index(&t);
+	ck_assert_int_eq(ipallow_radix_build_list(t.prefixes, t.count, &radix),
+			 0);
+	ck_assert(ipallow_radix_is_flat(radix) == (_i % 2 == 0));
+	ck_assert_uint_eq(ipallow_radix_prefix_count(radix), count);
+	table_check(&t, radix, seed, 20000, false, 40);
+	ipallow_radix_free(&radix);
+	table_free(&t);
+}
+END_TEST
+
+/* tcase names are not copied by check: they must outlive the suite */
+struct form_tcases {
+	const char *cases, *small, *large;
+	void (*setup)(void);
+};
+
+static void add_form_tcases(Suite *s, const struct form_tcases *f)
+{
 	TCase *tc;
 
-	tc = tcase_create("cases");
+	tc = tcase_create(f->cases);
+	tcase_add_checked_fixture(tc, f->setup, NULL);
 	tcase_add_loop_test(tc, test_radix_cases, 0, N_ELEMENTS(radix_cases));
 	tcase_add_test(tc, test_radix_prefix_count);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("random small");
+	tc = tcase_create(f->small);
+	tcase_add_checked_fixture(tc, f->setup, NULL);
 	tcase_add_loop_test(tc, test_radix_random_small4, 0, SMALL_SEEDS);
 	tcase_add_loop_test(tc, test_radix_random_small6, 0, SMALL_SEEDS);
 	tcase_add_loop_test(tc, test_radix_all_lengths, 0, 4);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("random large");
+	tc = tcase_create(f->large);
+	tcase_add_checked_fixture(tc, f->setup, NULL);
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_radix_threshold, 0,
 			    N_ELEMENTS(threshold_cases));
 	tcase_add_loop_test(tc, test_radix_random_large, 0,
 			    N_ELEMENTS(large_cases));
+	suite_add_tcase(s, tc);
+}
+
+static const struct form_tcases forms[] = {
+	{ "tree cases", "tree random small", "tree random large", form_tree },
+	{ "flat cases", "flat random small", "flat random large", form_flat },
+	{ "list cases", "list random small", "list random large", form_list },
+};
+
+static Suite *radix_suite(void)
+{
+	Suite *s = suite_create("radix");
+	TCase *tc;
+
+	for (size_t i = 0; i < N_ELEMENTS(forms); i++)
+		add_form_tcases(s, &forms[i]);
+
+	tc = tcase_create("crossover");
+	tcase_set_timeout(tc, 120);
+	tcase_add_loop_test(tc, test_radix_crossover, 0, 4);
 	suite_add_tcase(s, tc);
 	return s;
 }
