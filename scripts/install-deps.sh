@@ -11,6 +11,7 @@ PACKAGES="build-essential autoconf automake libtool pkg-config
  python3 sqlite3 clang libclang-rt-14-dev valgrind iproute2 procps
  haproxy curl radicale python3-radicale-dovecot-auth postfix debootstrap
  postgresql dovecot-pgsql
+ slapd ldap-utils dovecot-ldap mariadb-server dovecot-mysql
  php-cli roundcube-core roundcube-sqlite3 chromium"
 
 missing=""
@@ -35,6 +36,9 @@ if [ -n "$missing" ]; then
 		"roundcube-core roundcube/dbconfig-install boolean false" \
 		"roundcube-core roundcube/reconfigure-webserver multiselect" |
 		debconf-set-selections
+	# slapd and MariaDB (t-ldap.py, t-mariadb.py run their own from
+	# temporary directories): no directory made by the package
+	echo "slapd slapd/no_configuration boolean true" | debconf-set-selections
 	apt-get update -q
 	# The packaged Dovecot and Postfix services must not start: tests run
 	# their own.
