@@ -452,6 +452,10 @@ class Dovecot:
     def __init__(self, suite, auth_conf, extra_conf="", files=None,
                  protocols=None, mechanisms=DEFAULT_MECHANISMS,
                  mail_user="nobody"):
+        if not isinstance(suite, str):
+            # the name goes into the temp dir and the instance name
+            raise TypeError("Dovecot(suite=...) takes the scenario's name, "
+                            "not %r" % (suite,))
         Dovecot._count += 1
         self.dir = tempfile.mkdtemp(prefix="dovecot-it-%s-" % suite)
         # login processes run as dovenull and mail processes as
