@@ -36,7 +36,8 @@ PACKAGES="dovecot-core dovecot-dev dovecot-imapd dovecot-pop3d
  dpkg-dev debhelper dh-autoreconf fakeroot lintian git
  python3 sqlite3 procps iproute2 ca-certificates
  haproxy radicale curl valgrind postfix
- postgresql dovecot-pgsql"
+ postgresql dovecot-pgsql
+ php-cli roundcube-core roundcube-sqlite3 chromium"
 
 die() { printf 'debian13-root: %s\n' "$*" >&2; exit 1; }
 
@@ -105,6 +106,12 @@ ensure() {
 		echo "debian13-root: installing:$missing"
 		# Postfix (t-postfix.py runs its own smtpd): no mail system
 		echo "postfix postfix/main_mailer_type select No configuration" |
+			in_root debconf-set-selections
+		# Roundcube (t-roundcube.py runs its own): no database through
+		# dbconfig-common, no web server configured
+		printf '%s\n' \
+			"roundcube-core roundcube/dbconfig-install boolean false" \
+			"roundcube-core roundcube/reconfigure-webserver multiselect" |
 			in_root debconf-set-selections
 		in_root apt-get update -q </dev/null
 		# shellcheck disable=SC2086
