@@ -13,7 +13,8 @@ from dovecot_it import DOVECOT_API, Dovecot, Suite            # noqa: E402
 from ipallow_fixtures import (                                # noqa: E402
     ALERT, DEFAULT_POLICY, IMAP_OK, MASTER_PASSWORD, PASSWORD,
     USERDB_PASSWD_FILE,
-    check_log, check_reply, decision_line, imap_login, passwd_file)
+    check_log, check_reply, decision_line, imap_login, passwd_file,
+    pop3_login)
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -300,6 +301,44 @@ def shipped_snippet(suite):
                  dc.log.find(r"misplaced") is None, dc.log.tail())
 
 
+IMAP_REASON = "IMAP logins from this network are refused here."
+
+
+def protocol_filter(suite):
+    """SPEC 9.2: on 2.4, ipallow_policy may be set inside a filter such
+    as protocol imap { }. IMAP then uses that policy (its reject_reason
+    shows), POP3 the global one."""
+    if DOVECOT_API != "2.4":
+        print("# protocol filter: Dovecot 2.4 only (2.3 has one policy "
+              "path per passdb, passdb args)")
+        return
+    f = files()
+    f["imap.yaml"] = DEFAULT_POLICY + 'reject_reason: "%s"\n' % IMAP_REASON
+    # the passdb without a policy of its own (args would become
+    # ipallow_policy inside passdb ipallow { }): global, then the filter
+    chain = USERS + IPALLOW.replace("  args = {dir}/ipallow.yaml\n", "")
+    dc = Dovecot("protofilter", chain + USERDB_PASSWD_FILE,
+                 extra_conf="ipallow_policy = {dir}/ipallow.yaml\n"
+                 "protocol imap {\n"
+                 "  ipallow_policy = {dir}/imap.yaml\n}\n", files=f)
+    rc, out, err = dc.doveconf("-n")
+    suite.ok("protocol filter: doveconf -n shows ipallow_policy in "
+             "protocol imap { }", rc == 0 and re.search(
+                 r"^protocol imap \{\n(  .*\n)*  ipallow_policy = \S*"
+                 r"/imap\.yaml$", out, re.M) is not None,
+             "rc=%d\n%s\n%s" % (rc, out[-1500:], err))
+    with dc:
+        reply = suite.run("protocol filter: imap", imap_login, dc, "alice",
+                          PASSWORD, "198.51.100.7")
+        check_reply(suite, "protocol filter: IMAP uses protocol imap's "
+                    "policy", reply or "", "b NO [ALERT] " + IMAP_REASON)
+        reply = suite.run("protocol filter: pop3", pop3_login, dc, "alice",
+                          PASSWORD, "198.51.100.8")
+        check_reply(suite, "protocol filter: POP3 uses the global policy",
+                    reply or "", ALERT.replace("b NO [ALERT]",
+                                               "-ERR [AUTH]"))
+
+
 def main():
     suite = Suite("placement")
     for case in placement_cases():
@@ -307,6 +346,7 @@ def main():
     suite.run("anonymous", anonymous_warning, suite)
     suite.run("deny passdb", deny_passdb, suite)
     suite.run("shipped snippet", shipped_snippet, suite)
+    suite.run("protocol filter", protocol_filter, suite)
     suite.finish()
 
 
