@@ -36,7 +36,8 @@ PACKAGES="dovecot-core dovecot-dev dovecot-imapd dovecot-pop3d
  dpkg-dev debhelper dh-autoreconf fakeroot lintian git
  python3 sqlite3 procps iproute2 ca-certificates
  haproxy radicale curl valgrind postfix
- postgresql dovecot-pgsql"
+ postgresql dovecot-pgsql
+ slapd ldap-utils dovecot-ldap mariadb-server dovecot-mysql"
 
 die() { printf 'debian13-root: %s\n' "$*" >&2; exit 1; }
 
@@ -105,6 +106,10 @@ ensure() {
 		echo "debian13-root: installing:$missing"
 		# Postfix (t-postfix.py runs its own smtpd): no mail system
 		echo "postfix postfix/main_mailer_type select No configuration" |
+			in_root debconf-set-selections
+		# slapd (t-ldap.py runs its own from a temporary cn=config):
+		# no directory of the package's own
+		echo "slapd slapd/no_configuration boolean true" |
 			in_root debconf-set-selections
 		in_root apt-get update -q </dev/null
 		# shellcheck disable=SC2086
