@@ -401,11 +401,14 @@ def login_cases(suite, dc, slapd, mode, out):
         if what == "alice inside":
             # who checked the password: slapd (a bind as alice) or
             # Dovecot (only the service account binds)
-            binds = slapd.binds(smark)
             if mode == "auth_bind":
+                binds = wait_until(
+                    lambda: user_dn("alice") in slapd.binds(smark) and
+                    slapd.binds(smark)) or slapd.binds(smark)
                 suite.ok(p + "slapd checked the password (bind as alice)",
                          user_dn("alice") in binds, repr(binds))
             else:
+                binds = slapd.binds(smark)
                 suite.ok(p + "Dovecot checked the password (no bind as "
                          "alice)", user_dn("alice") not in binds and
                          slapd.search("-b", user_dn("alice"), "-s", "base",
