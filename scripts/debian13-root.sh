@@ -37,7 +37,8 @@ PACKAGES="dovecot-core dovecot-dev dovecot-imapd dovecot-pop3d
  python3 sqlite3 procps iproute2 ca-certificates
  haproxy radicale curl valgrind postfix
  postgresql dovecot-pgsql
- php-cli roundcube-core roundcube-sqlite3 chromium"
+ php-cli roundcube-core roundcube-sqlite3 chromium
+ slapd ldap-utils dovecot-ldap mariadb-server dovecot-mysql"
 
 die() { printf 'debian13-root: %s\n' "$*" >&2; exit 1; }
 
@@ -112,6 +113,10 @@ ensure() {
 		printf '%s\n' \
 			"roundcube-core roundcube/dbconfig-install boolean false" \
 			"roundcube-core roundcube/reconfigure-webserver multiselect" |
+			in_root debconf-set-selections
+		# slapd (t-ldap.py runs its own from a temporary cn=config):
+		# no directory of the package's own
+		echo "slapd slapd/no_configuration boolean true" |
 			in_root debconf-set-selections
 		in_root apt-get update -q </dev/null
 		# shellcheck disable=SC2086

@@ -21,7 +21,22 @@ doveconf 2.4.1:
                                           passwd_file_path = PATH
     sql args: FILE (dovecot-sql.conf.ext) sql_driver, sqlite_path or
                                           pgsql HOST { parameters { } } (global),
+                                          or mysql HOST { port = ... },
                                           query / iterate_query in the block
+    ldap args: FILE (dovecot-ldap.conf.ext)
+      uris dn dnpass base scope           ldap_uris ldap_auth_dn
+                                          ldap_auth_dn_password ldap_base
+                                          ldap_scope (global)
+      pass_filter, auth_bind = yes        passdb_ldap_filter, passdb_ldap_bind
+      user_filter, iterate_filter         userdb_ldap_filter,
+                                          userdb_ldap_iterate_filter
+      pass_attrs/user_attrs attr=field    fields {
+                                            field = %{ldap:attr | default}
+                                          }
+        (2.3: a missing attribute sets no field; 2.4 fails the lookup
+        unless "| default" makes it empty, which ipallow reads the same)
+      pass_attrs/user_attrs =field=T      fields { field = T }
+      iterate_attrs attr=field            userdb_ldap_iterate_fields { ... }
     ipallow args: PATH placement_check=M  ipallow_policy = PATH
                                           ipallow_placement_check = M
     static args: password=P               passdb_static_password = P
@@ -85,6 +100,7 @@ class _Translator:
         self.globals = []       # settings that must come before the blocks
         self.names = {}
         self.sql_seen = set()
+        self.ldap_seen = set()
 
     def name_for(self, kind, wanted):
         key = (kind, wanted)
@@ -111,9 +127,57 @@ class _Translator:
                                  "pgsql %s {" % host, "  parameters {"]
                 self.globals += ["    %s = %s" % kv for kv in params.items()]
                 self.globals += ["  }", "}"]
+            elif driver == "mysql":
+                # connect = host=H port=P dbname=D user=U password=W
+                params = dict(w.split("=", 1)
+                              for w in conf["connect"].split())
+                host = params.pop("host")
+                self.globals += ["sql_driver = mysql", "mysql %s {" % host]
+                self.globals += ["  %s = %s" % kv for kv in params.items()]
+                self.globals.append("}")
             else:
                 raise Untranslatable("sql driver %r" % driver)
         return conf
+
+    LDAP_GLOBALS = (("uris", "ldap_uris"), ("dn", "ldap_auth_dn"),
+                    ("dnpass", "ldap_auth_dn_password"),
+                    ("base", "ldap_base"), ("scope", "ldap_scope"))
+    LDAP_KEYS = set(k for k, _ in LDAP_GLOBALS) | {
+        "auth_bind", "pass_filter", "pass_attrs", "user_filter",
+        "user_attrs", "iterate_filter", "iterate_attrs",
+        "default_pass_scheme"}
+
+    def ldap(self, path):
+        conf = _read_sql_conf(path)
+        unknown = sorted(set(conf) - self.LDAP_KEYS)
+        if unknown:
+            raise Untranslatable("ldap settings %s" % ", ".join(unknown))
+        if path not in self.ldap_seen:
+            self.ldap_seen.add(path)
+            self.globals += ["%s = %s" % (k24, conf[k23])
+                             for k23, k24 in self.LDAP_GLOBALS
+                             if k23 in conf]
+        return conf
+
+    @staticmethod
+    def ldap_fields(block, attrs):
+        """pass_attrs/user_attrs/iterate_attrs as a 2.4 fields list."""
+        lines = ["%s {" % block]
+        for item in attrs.split(","):
+            item = item.strip()
+            if not item:
+                continue
+            if item.startswith("="):
+                name, sep, value = item[1:].partition("=")
+                if not sep:
+                    raise Untranslatable("ldap attrs item %r" % item)
+                lines.append("  %s = %s" % (name, _vars(value)))
+            else:
+                attr, sep, name = item.partition("=")
+                if not sep or "%" in item:
+                    raise Untranslatable("ldap attrs item %r" % item)
+                lines.append("  %s = %%{ldap:%s | default}" % (name, attr))
+        return lines + ["}"]
 
     def db_block(self, kind, body, block_name=()):
         settings = [_kv(line) for line in body]
@@ -182,6 +246,27 @@ class _Translator:
                 lines.append("userdb_sql_iterate_query = %s" %
                              _vars(conf["iterate_query"]))
             return lines
+        if driver == "ldap":
+            conf = self.ldap(args)
+            if kind == "passdb":
+                lines = ["passdb_ldap_filter = %s" %
+                         _vars(conf["pass_filter"])]
+                if conf.get("auth_bind", "no") == "yes":
+                    lines.append("passdb_ldap_bind = yes")
+                if "default_pass_scheme" in conf:
+                    lines.append("default_password_scheme = %s" %
+                                 conf["default_pass_scheme"])
+                return lines + self.ldap_fields(
+                    "fields", conf.get("pass_attrs", ""))
+            lines = ["userdb_ldap_filter = %s" % _vars(conf["user_filter"])]
+            if "iterate_filter" in conf:
+                lines.append("userdb_ldap_iterate_filter = %s" %
+                             _vars(conf["iterate_filter"]))
+            if "iterate_attrs" in conf:
+                lines += self.ldap_fields("userdb_ldap_iterate_fields",
+                                          conf["iterate_attrs"])
+            return lines + self.ldap_fields("fields",
+                                            conf.get("user_attrs", ""))
         if driver == "ipallow":
             lines = []
             for w in words:

@@ -534,8 +534,11 @@ class Dovecot:
         pid is known; returns when all listeners accept connections.
         When another process took one of our ports in the meantime
         (Dovecot exits with "Address already in use" or "duplicate
-        listener"), picks new ports and starts again. With wait=False
-        the caller sees the first attempt whatever happens."""
+        listener"), picks new ports and starts again. A start that fails
+        otherwise stops the master it spawned before raising: "with dc:"
+        never calls __exit__ when __enter__ raised, and a master that
+        did not get ready can still be running. With wait=False the
+        caller sees the first attempt whatever happens."""
         for attempt in range(START_ATTEMPTS):
             self._spawn()
             if not wait:
@@ -546,6 +549,7 @@ class Dovecot:
             except RuntimeError as e:
                 if (not PORT_CLASH.search(str(e)) or
                         attempt == START_ATTEMPTS - 1):
+                    self.stop()
                     raise
             if VERBOSE:
                 print("# port clash, starting again with new ports")
