@@ -78,6 +78,32 @@ passdb {
 }
 """
 
+
+
+def sql_chain(conf_name="dovecot-sql.conf.ext"):
+    """The admin guide's SQL layout: the sql passdb verifies the password
+    and returns the list in prefetch form (continue-ok, internal failures
+    end the login), then ipallow, then prefetch and the sql userdb for
+    lookups without a passdb. conf_name: the dovecot-sql.conf.ext in the
+    Dovecot's directory (driver and queries)."""
+    return """\
+passdb {
+  driver = sql
+  args = {dir}/%(conf)s
+  result_success = continue-ok
+  result_internalfail = return-fail
+}
+""" % {"conf": conf_name} + AUTH_IPALLOW % {"extra_args": ""} + """\
+userdb {
+  driver = prefetch
+}
+userdb {
+  driver = sql
+  args = {dir}/%(conf)s
+}
+""" % {"conf": conf_name}
+
+
 AUTH_MASTER = """\
 auth_master_user_separator = *
 passdb {

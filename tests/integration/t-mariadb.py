@@ -25,9 +25,9 @@ from dovecot_it import (                                      # noqa: E402
     DOVECOT_API, REPO_CONFD, TIMEOUT, Dovecot, Suite, free_port,
     stop_process, wait_until)
 from ipallow_fixtures import (                                # noqa: E402
-    ALERT, AUTH_FAILED, AUTH_IPALLOW, DEBUG_EVENT_CONF, IMAP_OK, PASSWORD,
+    ALERT, AUTH_FAILED, DEBUG_EVENT_CONF, IMAP_OK, PASSWORD,
     WRONG, Outside, check_log, check_no_decision, check_reply,
-    decision_line, imap_login)
+    decision_line, imap_login, sql_chain)
 
 MARIADBD = "/usr/sbin/mariadbd"
 INSTALL_DB = "/usr/bin/mariadb-install-db"
@@ -153,22 +153,7 @@ def sql_conf(db, with_column=True):
              PASSWORD_QUERY if with_column else PASSWORD_QUERY_NO_COLUMN))
 
 
-AUTH_MYSQL = """\
-passdb {
-  driver = sql
-  args = {dir}/dovecot-sql.conf.ext
-  result_success = continue-ok
-  result_internalfail = return-fail
-}
-""" + AUTH_IPALLOW % {"extra_args": ""} + """\
-userdb {
-  driver = prefetch
-}
-userdb {
-  driver = sql
-  args = {dir}/dovecot-sql.conf.ext
-}
-"""
+AUTH_MYSQL = sql_chain()
 
 
 def v4_list(n, second=0):

@@ -21,8 +21,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dovecot_it import (                                      # noqa: E402
     DOVECOT_API, TIMEOUT, Dovecot, Suite, free_port, wait_until)
 from ipallow_fixtures import (                                # noqa: E402
-    ALERT, AUTH_FAILED, AUTH_IPALLOW, DEBUG_EVENT_CONF, IMAP_OK, PASSWORD,
-    WRONG, Outside, check_log, check_reply, decision_line, imap_login)
+    ALERT, AUTH_FAILED, DEBUG_EVENT_CONF, IMAP_OK, PASSWORD,
+    WRONG, Outside, check_log, check_reply, decision_line, imap_login,
+    sql_chain)
 
 PG_BIN = "/usr/lib/postgresql/%s/bin"
 PEER = "127.0.0.1"
@@ -128,22 +129,7 @@ def sql_conf(port, with_column=True):
             % (port, cols))
 
 
-AUTH_PGSQL = """\
-passdb {
-  driver = sql
-  args = {dir}/dovecot-sql.conf.ext
-  result_success = continue-ok
-  result_internalfail = return-fail
-}
-""" + AUTH_IPALLOW % {"extra_args": ""} + """\
-userdb {
-  driver = prefetch
-}
-userdb {
-  driver = sql
-  args = {dir}/dovecot-sql.conf.ext
-}
-"""
+AUTH_PGSQL = sql_chain()
 
 
 def v4_list(n):

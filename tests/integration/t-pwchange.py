@@ -18,10 +18,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dovecot_it import (                                      # noqa: E402
     DOVECOT_API, Dovecot, Suite, sasl_cram_md5)
 from ipallow_fixtures import (                                # noqa: E402
-    ALERT, AUTH_FAILED, AUTH_IPALLOW, IMAP_OK, PASSWORD, STATS_CONF, WRONG,
+    ALERT, AUTH_FAILED, IMAP_OK, PASSWORD, STATS_CONF, WRONG,
     Outside,
     check_log, check_reply, decision_line, imap_login, ipallow_dovecot,
-    pop3_login, stats_counts, submission_login)
+    pop3_login, sql_chain, stats_counts, submission_login)
 from session_fixtures import (                                # noqa: E402
     imap_session, session_dovecot)
 
@@ -213,22 +213,7 @@ password_query = SELECT username AS user, password, \\
 user_query = SELECT username AS user FROM users WHERE username = '%u'
 iterate_query = SELECT username AS user FROM users
 """
-AUTH_SQL_PW = """\
-passdb {
-  driver = sql
-  args = {dir}/pw-sql.conf.ext
-  result_success = continue-ok
-  result_internalfail = return-fail
-}
-""" + AUTH_IPALLOW % {"extra_args": ""} + """\
-userdb {
-  driver = prefetch
-}
-userdb {
-  driver = sql
-  args = {dir}/pw-sql.conf.ext
-}
-"""
+AUTH_SQL_PW = sql_chain("pw-sql.conf.ext")
 NEW_PASSWORD = "New-Secret-456"
 
 
