@@ -199,15 +199,15 @@ def wait_until(cond, timeout=TIMEOUT, interval=0.02):
         time.sleep(interval)
 
 
-def stop_process(proc):
+def stop_process(proc, timeout=None):
     """SIGTERM to a child we started, SIGKILL if it has not exited after
-    TIMEOUT; waits for it either way. None or an exited child: nothing
-    to do."""
+    timeout seconds (default TIMEOUT); waits for it either way. None or
+    an exited child: nothing to do."""
     if proc is None or proc.poll() is not None:
         return
     proc.send_signal(signal.SIGTERM)
     try:
-        proc.wait(TIMEOUT)
+        proc.wait(TIMEOUT if timeout is None else timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()

@@ -19,7 +19,8 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dovecot_it import (                                      # noqa: E402
-    DOVECOT_API, TIMEOUT, Dovecot, Suite, free_port, wait_until)
+    DOVECOT_API, TIMEOUT, Dovecot, Suite, free_port, stop_process,
+    wait_until)
 from ipallow_fixtures import (                                # noqa: E402
     ALERT, AUTH_FAILED, DEBUG_EVENT_CONF, IMAP_OK, PASSWORD,
     WRONG, Outside, check_log, check_reply, decision_line, imap_login,
@@ -103,13 +104,9 @@ class Postgres:
             return ""
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()       # smart shutdown of our postmaster
-            try:
-                self.proc.wait(3 * TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        # SIGTERM is a smart shutdown of our postmaster: it may take a
+        # while to end its sessions
+        stop_process(self.proc, 3 * TIMEOUT)
         self.proc = None
         shutil.rmtree(self.dir, ignore_errors=True)
 
