@@ -18,7 +18,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dovecot_it import Suite                                  # noqa: E402
+from dovecot_it import Suite, wait_until                                 # noqa: E402
 from ipallow_fixtures import (                                # noqa: E402
     ALERT, DEBUG_EVENT_CONF, DEFAULT_POLICY, PASSWORD, check_log,
     decision_line, deny_line, imap_login)
@@ -29,8 +29,16 @@ from session_fixtures import (                                # noqa: E402
 PEER = "127.0.0.1"
 
 
-def lines_with(dc, mark, text):
-    return [l for l in dc.log.read(mark).splitlines() if text in l]
+def lines_with(dc, mark, text, at_least=0):
+    """The log lines after mark that hold text. With at_least, first waits
+    (up to IT_TIMEOUT) until that many are there: the log process writes
+    asynchronously, so a count read at once can miss the mail process's line
+    on a loaded machine."""
+    def found():
+        return [l for l in dc.log.read(mark).splitlines() if text in l]
+    if at_least:
+        wait_until(lambda: len(found()) >= at_least)
+    return found()
 
 
 def source(line):
@@ -59,7 +67,7 @@ def run_separate_userdb(suite):
             check_log(suite, dc, name + ": passdb saw no list", mark,
                       decision_line("unrestricted", "alice", proto, ip, PEER,
                                     "no allow_nets"))
-            denies = lines_with(dc, mark, "ipallow: deny user=alice")
+            denies = lines_with(dc, mark, "ipallow: deny user=alice", 1)
             suite.eq(name + ": one deny line", len(denies), 1)
             suite.eq(name + ": from the mail process",
                      [source(l) for l in denies], [proto])
@@ -92,7 +100,7 @@ def run_prefetch(suite, policy, label):
             reply = suite.run(name, imap_login, dc, "alice", PASSWORD, ip)
             if reply is not None:
                 suite.eq(name + ": refused at login", reply, ALERT)
-                denies = lines_with(dc, mark, "ipallow: deny user=alice")
+                denies = lines_with(dc, mark, "ipallow: deny user=alice", 1)
                 suite.eq(name + ": one deny line", len(denies), 1)
                 suite.eq(name + ": from auth", [source(l) for l in denies],
                          ["auth"])
@@ -109,7 +117,7 @@ def run_prefetch(suite, policy, label):
                 suite.ok(name + ": usable", len(lines) == 2 and
                          lines[1].startswith("s OK [READ-WRITE]"),
                          repr(lines))
-                allows = lines_with(dc, mark, "ipallow: allow user=alice")
+                allows = lines_with(dc, mark, "ipallow: allow user=alice", 2)
                 suite.eq(name + ": allowed by both checks",
                          sorted(source(l) for l in allows),
                          ["auth", "imap"])
@@ -122,7 +130,7 @@ def run_prefetch(suite, policy, label):
                          lines[1].startswith("s OK [READ-WRITE]"),
                          repr(lines))
                 reports = lines_with(dc, mark, "ipallow: report-only, "
-                                     "would deny user=alice")
+                                     "would deny user=alice", 2)
                 suite.eq(name + ": one report line per check",
                          sorted(source(l) for l in reports),
                          ["auth", "imap"])
