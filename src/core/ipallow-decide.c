@@ -156,6 +156,7 @@ static bool decide_network(struct ipallow_policy *policy,
 			   struct ipallow_decision *dec_r)
 {
 	const struct ipallow_list *list;
+	struct ipallow_cache_stats before, after;
 	const char *list_text;
 	int ret;
 
@@ -192,8 +193,12 @@ static bool decide_network(struct ipallow_policy *policy,
 		return decide_set(dec_r, IPALLOW_RESULT_EXEMPT,
 				  IPALLOW_RULE_EXEMPT_NETWORK);
 	/* 5. the list itself */
+	ipallow_cache_get_stats(policy->cache, &before);
 	ret = ipallow_cache_get(policy->cache, list_text,
 				&policy->parse_ctx, &list);
+	ipallow_cache_get_stats(policy->cache, &after);
+	dec_r->list_cache = after.hits > before.hits ?
+		IPALLOW_LIST_CACHE_HIT : IPALLOW_LIST_CACHE_MISS;
 	if (ret < 0)
 		return false;	/* out of memory: INTERNAL_ERROR, deny */
 	if (ret == 0) {
@@ -275,6 +280,19 @@ const char *ipallow_list_source_to_string(enum ipallow_list_source source)
 		return "domain";
 	case IPALLOW_LIST_SOURCE_DOMAIN_DEFAULT:
 		return "domain_default";
+	}
+	return "none";
+}
+
+const char *ipallow_list_cache_to_string(enum ipallow_list_cache cache)
+{
+	switch (cache) {
+	case IPALLOW_LIST_CACHE_NONE:
+		return "none";
+	case IPALLOW_LIST_CACHE_HIT:
+		return "hit";
+	case IPALLOW_LIST_CACHE_MISS:
+		return "miss";
 	}
 	return "none";
 }

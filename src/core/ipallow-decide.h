@@ -74,6 +74,14 @@ enum ipallow_list_source {
 	IPALLOW_LIST_SOURCE_DOMAIN_DEFAULT,	/* domains."*" */
 };
 
+/* Whether step 5 found the list compiled in the policy's cache: the
+   event's list_cache field, so operators can see the hit rate. */
+enum ipallow_list_cache {
+	IPALLOW_LIST_CACHE_NONE = 0,	/* no list was compiled or looked up */
+	IPALLOW_LIST_CACHE_HIT,
+	IPALLOW_LIST_CACHE_MISS,
+};
+
 /* "allow_nets_imap", "domains.example.com", ... plus the NUL. */
 #define IPALLOW_LIST_NAME_MAX 160
 
@@ -94,6 +102,7 @@ struct ipallow_decision {
 	   Empty when no list applied. */
 	enum ipallow_list_source list_source;
 	char list_name[IPALLOW_LIST_NAME_MAX];
+	enum ipallow_list_cache list_cache;
 	/* The mode that applied: the policy's, or the user's <field>_mode.
 	   mode_invalid: <field>_mode held something other than enforce or
 	   report (mode_text, escaped); enforce was used and the adapter
@@ -145,5 +154,7 @@ const char *ipallow_decision_list_name(const struct ipallow_decision *dec,
 				       const char *field);
 /* "none", "service_field", "field", "domain", "domain_default" */
 const char *ipallow_list_source_to_string(enum ipallow_list_source source);
+/* "none", "hit", "miss" */
+const char *ipallow_list_cache_to_string(enum ipallow_list_cache cache);
 
 #endif

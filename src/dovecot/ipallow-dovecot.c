@@ -56,7 +56,8 @@ void ipallow_dovecot_log(struct event *event,
 		add_str("result", ipallow_result_to_string(dec->result))->
 		add_str("rule", ipallow_rule_to_string(dec->rule))->
 		add_str("service", ctx->service == NULL ? "" : ctx->service)->
-		add_str("list", ipallow_list_source_to_string(dec->list_source));
+		add_str("list", ipallow_list_source_to_string(dec->list_source))->
+		add_str("list_cache", ipallow_list_cache_to_string(dec->list_cache));
 	(void)ipallow_log_decision(dec, ctx, line, sizeof(line));
 	if (dec->rule == IPALLOW_RULE_NO_POLICY) {
 		e_error(e->event(), IPALLOW_LOG_PREFIX"%s: %s", line,

@@ -36,6 +36,18 @@ service stats {
 }
 """
 
+# The list cache's hit rate (issue 13): a second metric on the event's
+# list_cache field.
+CACHE_METRIC = "dovecot_ipallow_list_cache"
+CACHE_CONF = """\
+metric ipallow_list_cache {
+  filter = event=ipallow_check_finished
+  group_by = list_cache
+}
+"""
+CACHE_ROW = re.compile(r'^%s_total\{list_cache="([^"]*)"\} (\d+)$' %
+                       CACHE_METRIC)
+
 ROW = re.compile(r'^%s_total\{result="([^"]*)",service="([^"]*)"\} (\d+)$' %
                  METRIC)
 # Dovecot 2.3 also exports one row per first group_by level alone
@@ -44,7 +56,17 @@ RESULT_ROW = re.compile(r'^%s_total\{result="([^"]*)"\} (\d+)$' % METRIC)
 
 def metrics_conf(port):
     with open(SNIPPET) as f:
-        return f.read() + "\n" + HTTP_LISTENER % port
+        return f.read() + "\n" + CACHE_CONF + HTTP_LISTENER % port
+
+
+def cache_counts_of(text):
+    """{"hit"|"miss"|"none": n} from the list-cache metric."""
+    counts = {}
+    for line in text.splitlines():
+        m = CACHE_ROW.match(line)
+        if m:
+            counts[m.group(1)] = int(m.group(2))
+    return counts
 
 
 def scrape(port):
@@ -138,6 +160,26 @@ ENFORCE_MIX = [
     ("auth socket smtp without rip", auth_socket_login,
      ("frank", PASSWORD, "smtp"), "OK\t", ("exempt", "smtp")),
 ]
+# The list_cache field of each counted row: one auth process, one cache;
+# a list is compiled ("miss") at its first use and found ("hit") after,
+# valid or not; no list looked up (exempt, no list, empty list): "none".
+LIST_CACHE = {
+    "enforce": {
+        "imap inside": "miss", "imap named set inside": "miss",
+        "imap outside": "hit", "imap outside IPv6": "hit",
+        "imap invalid list": "miss", "imap exempt network": "none",
+        "imap no list": "none", "imap empty list": "none",
+        "pop3 inside": "hit", "pop3 outside": "hit",
+        "submission outside": "hit", "submission inside": "hit",
+        "auth socket radicale": "none", "auth socket smtp outside": "hit",
+        "auth socket smtp without rip": "none",
+    },
+    "report": {
+        "imap outside": "miss", "imap invalid list": "miss",
+        "imap inside": "hit", "pop3 outside": "miss",
+    },
+}
+
 # rip for the auth-socket smtp login from outside
 PARAMS = {"auth socket smtp outside": {"rip": "198.51.100.68"}}
 
@@ -158,6 +200,7 @@ def run_mix(suite, label, policy, mix):
     dc = ipallow_dovecot("metrics-" + label, policy=policy,
                          extra_conf=metrics_conf(port))
     want = collections.Counter()
+    want_cache = collections.Counter()
     try:
         dc.start()
         rc, out, _ = dc.doveadm("config", "-h", "auth_debug")
@@ -172,10 +215,11 @@ def run_mix(suite, label, policy, mix):
                      "got %r, want %r..." % (reply, prefix))
             if counted is not None:
                 want[counted] += 1
+                want_cache[LIST_CACHE[label][what]] += 1
         status, ctype, text = wait_counts(port, sum(want.values()))
         print("# %s: scraped /metrics:" % label)
         for line in text.splitlines():
-            if line.startswith(METRIC + "_"):
+            if line.startswith((METRIC + "_", CACHE_METRIC + "_")):
                 print("#   " + line)
         suite.eq("%s: HTTP status" % label, status, 200)
         suite.ok("%s: OpenMetrics content type" % label,
@@ -192,6 +236,11 @@ def run_mix(suite, label, policy, mix):
                 label, METRIC, key[0], key[1]), got.get(key), want.get(key))
         suite.eq("%s: %s_count" % (label, METRIC), total,
                  sum(want.values()))
+        got_cache = cache_counts_of(text)
+        for key in sorted(set(want_cache) | set(got_cache)):
+            suite.eq("%s: %s_total{list_cache=\"%s\"}" % (
+                label, CACHE_METRIC, key), got_cache.get(key),
+                want_cache.get(key))
         # Not logged at default settings, counted all the same.
         suite.ok("%s: allow/exempt/unrestricted not logged" % label,
                  dc.log.find(r"ipallow: (allow|exempt|unrestricted) ")

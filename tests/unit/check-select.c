@@ -308,10 +308,23 @@ START_TEST(test_domain_lists_cached)
 		snprintf(user, sizeof(user), "user%d@example.com", i);
 		req.user = user;
 		ck_assert(ipallow_decide(policy, &req, &dec));
+		/* the event's list_cache field: the first login compiles */
+		ck_assert_str_eq(ipallow_list_cache_to_string(dec.list_cache),
+				 i == 0 ? "miss" : "hit");
 	}
 	ipallow_cache_get_stats(policy->cache, &stats);
 	ck_assert_uint_eq(stats.misses, 1);
 	ck_assert_uint_eq(stats.hits, 99);
+
+	/* no list looked up: an exempt network, an exempt service */
+	req.client_ip = test_addr("10.1.2.3");
+	ck_assert(ipallow_decide(policy, &req, &dec));
+	ck_assert_int_eq(dec.list_cache, IPALLOW_LIST_CACHE_NONE);
+	ck_assert_str_eq(ipallow_list_cache_to_string(dec.list_cache), "none");
+	req.client_ip = test_addr("192.0.2.1");
+	req.service = "lmtp";
+	ck_assert(ipallow_decide(policy, &req, &dec));
+	ck_assert_int_eq(dec.list_cache, IPALLOW_LIST_CACHE_NONE);
 }
 END_TEST
 
