@@ -7,7 +7,8 @@ with Dovecot's password-expired result; a denied network still gets the
 denial, a wrong password the plain failure; password_change.exempt_peers
 (the real peer, e.g. the webmail host) and exempt_services let it in.
 Every protocol's reply is pinned here as Dovecot gives it (doc/passdb.md
-"Forced password change" has the same lines)."""
+"A mailbox marked for a password change" and the admin guide's "Forced
+password change at next login" have the same lines)."""
 
 import os
 import re
