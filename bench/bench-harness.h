@@ -25,6 +25,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench-stats.h"
+
 struct bench_prefix {
 	int family;		/* 4 or 6 */
 	unsigned int len;
@@ -47,15 +49,10 @@ struct bench {
 	size_t count;
 };
 
-/* CPU time of this thread, not wall time: on a shared machine the time
-   the benchmark spends descheduled says nothing about the structure, and
-   every program here is measured the same way. */
+/* CPU time of this thread in seconds (bench-stats.h says why). */
 static inline double bench_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return bench_cpu_ns() / 1e9;
 }
 
 static void __attribute__((format(printf, 1, 2), noreturn))
@@ -235,21 +232,12 @@ static int bench_init(struct bench *b, const char *impl, int argc,
 	return i + 2;
 }
 
-static int bench_double_cmp(const void *p1, const void *p2)
-{
-	double a = *(const double *)p1, c = *(const double *)p2;
-
-	return a < c ? -1 : a > c ? 1 : 0;
-}
-
 static double bench_median(const double *values, unsigned int count)
 {
 	double sorted[100];
 
 	memcpy(sorted, values, count * sizeof(*values));
-	qsort(sorted, count, sizeof(*sorted), bench_double_cmp);
-	return count % 2 == 1 ? sorted[count / 2] :
-		(sorted[count / 2 - 1] + sorted[count / 2]) / 2;
+	return bench_median_sort(sorted, count);
 }
 
 static void bench_print_rates(const char *key, const double *values,

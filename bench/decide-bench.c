@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench-stats.h"
 #include "ipallow-decide.h"
 #include "ipallow-cache.h"
 
@@ -47,28 +48,11 @@ static const char *clients[] = {
 };
 #define CLIENTS (sizeof(clients) / sizeof(clients[0]))
 
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	/* this thread's CPU time: the machine may be shared */
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int double_cmp(const void *p1, const void *p2)
-{
-	double a = *(const double *)p1, b = *(const double *)p2;
-
-	return a < b ? -1 : a > b ? 1 : 0;
-}
-
 static void print_stat(const char *key, double *values, unsigned int count)
 {
-	qsort(values, count, sizeof(*values), double_cmp);
-	printf("%s=%.3f\n%s_min=%.3f\n%s_max=%.3f\n", key,
-	       count % 2 == 1 ? values[count / 2] :
-	       (values[count / 2 - 1] + values[count / 2]) / 2,
+	double median = bench_median_sort(values, count);
+
+	printf("%s=%.3f\n%s_min=%.3f\n%s_max=%.3f\n", key, median,
 	       key, values[0], key, values[count - 1]);
 }
 
@@ -106,7 +90,7 @@ int main(int argc, char **argv)
 	req.service = "imap";
 	req.list_text = list10;
 	for (unsigned int r = 0; r < rounds; r++) {
-		double t0 = now_ns();
+		double t0 = bench_cpu_ns();
 
 		for (unsigned int i = 0; i < n_cached; i++) {
 			req.client_ip = addrs[i % CLIENTS];
@@ -115,7 +99,7 @@ int main(int argc, char **argv)
 			else
 				denied++;
 		}
-		cached[r] = (now_ns() - t0) / n_cached;
+		cached[r] = (bench_cpu_ns() - t0) / n_cached;
 	}
 
 	for (unsigned int r = 0; r < rounds; r++) {
@@ -136,14 +120,14 @@ int main(int argc, char **argv)
 		for (unsigned int i = 0; i < n_compile; i++) {
 			struct ipallow_list *list;
 
-			t0 = now_ns();
+			t0 = bench_cpu_ns();
 			if (ipallow_list_parse(texts[i], &policy->parse_ctx,
 					       &list) != 1) {
 				fprintf(stderr, "list did not parse: %s\n",
 					texts[i]);
 				return 2;
 			}
-			compile[r] += now_ns() - t0;
+			compile[r] += bench_cpu_ns() - t0;
 			ipallow_list_free(&list);
 		}
 		compile[r] = compile[r] / n_compile / 1e3;
@@ -156,13 +140,13 @@ int main(int argc, char **argv)
 				 (unsigned int)uniq & 255);
 			uniq++;
 		}
-		t0 = now_ns();
+		t0 = bench_cpu_ns();
 		for (unsigned int i = 0; i < n_compile; i++) {
 			req.list_text = texts[i];
 			req.client_ip = addrs[i % CLIENTS];
 			(void)ipallow_decide(policy, &req, &dec);
 		}
-		miss[r] = (now_ns() - t0) / n_compile / 1e3;
+		miss[r] = (bench_cpu_ns() - t0) / n_compile / 1e3;
 	}
 	printf("list_entries=10\nlist_bytes=%zu\nrounds=%u\n",
 	       sizeof(list10) - 1, rounds);
@@ -182,17 +166,17 @@ int main(int argc, char **argv)
 		snprintf(list, sizeof(list), "%s, country:DE, asn:64496", list10);
 		req.list_text = list;
 		for (unsigned int r = 0; r < rounds; r++) {
-			double t0 = now_ns();
+			double t0 = bench_cpu_ns();
 
 			for (unsigned int i = 0; i < n_cached; i++) {
 				req.client_ip = addrs[i % CLIENTS];
 				(void)ipallow_decide(geo_policy, &req, &dec);
 			}
-			country[r] = (now_ns() - t0) / n_cached;
+			country[r] = (bench_cpu_ns() - t0) / n_cached;
 		}
 		ipallow_policy_free(&geo_policy);
-		qsort(cached, rounds, sizeof(double), double_cmp);
-		qsort(country, rounds, sizeof(double), double_cmp);
+		qsort(cached, rounds, sizeof(double), bench_double_cmp);
+		qsort(country, rounds, sizeof(double), bench_double_cmp);
 		a = rounds % 2 == 1 ? cached[rounds / 2] :
 			(cached[rounds / 2 - 1] + cached[rounds / 2]) / 2;
 		b = rounds % 2 == 1 ? country[rounds / 2] :

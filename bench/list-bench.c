@@ -31,6 +31,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench-stats.h"
 #include "ipallow-decide.h"
 #include "ipallow-cache.h"
 #include "ipallow-radix.h"
@@ -46,27 +47,6 @@ static uint64_t rnd(void)
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
 	return z ^ (z >> 31);
-}
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int double_cmp(const void *p1, const void *p2)
-{
-	double a = *(const double *)p1, b = *(const double *)p2;
-
-	return a < b ? -1 : a > b ? 1 : 0;
-}
-
-static double median(double *v, unsigned int n)
-{
-	qsort(v, n, sizeof(*v), double_cmp);
-	return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* A public IPv4 address (no exempt network: the decision must reach the
@@ -181,6 +161,34 @@ static void shuffle(unsigned int *order, unsigned int n)
 	}
 }
 
+/* Decides every user's login once, in a new random order; returns the
+   CPU microseconds per login and counts the logins and those allowed. */
+static double decide_all(struct ipallow_policy *policy,
+			 const struct user *users, unsigned int *order,
+			 unsigned int n_users, unsigned long *allowed,
+			 unsigned long *decisions)
+{
+	struct ipallow_request req;
+	struct ipallow_decision dec;
+	double t0;
+
+	memset(&req, 0, sizeof(req));
+	req.service = "imap";
+	shuffle(order, n_users);
+	t0 = bench_cpu_ns();
+	for (unsigned int i = 0; i < n_users; i++) {
+		const struct user *u = &users[order[i]];
+
+		req.list_text = u->text;
+		req.client_ip = u->client;
+		if (ipallow_decide(policy, &req, &dec) &&
+		    dec.result == IPALLOW_RESULT_ALLOW)
+			(*allowed)++;
+		(*decisions)++;
+	}
+	return (bench_cpu_ns() - t0) / n_users / 1e3;
+}
+
 static int run_size(unsigned int rounds, unsigned int n_users,
 		    unsigned int entries, bool v6)
 {
@@ -195,15 +203,11 @@ static int run_size(unsigned int rounds, unsigned int n_users,
 	unsigned long allowed = 0, decisions = 0;
 	struct ipallow_cache_stats stats;
 	struct ipallow_policy *policy;
-	struct ipallow_request req;
-	struct ipallow_decision dec;
 
 	if (users == NULL || order == NULL ||
 	    ipallow_policy_defaults(&policy) < 0)
 		return -1;
 	make_users(users, n_users, entries, v6);
-	memset(&req, 0, sizeof(req));
-	req.service = "imap";
 	for (unsigned int r = 0; r < rounds; r++) {
 		unsigned int first = (unsigned int)(rnd() % n_users);
 		double t0, total = 0;
@@ -212,13 +216,13 @@ static int run_size(unsigned int rounds, unsigned int n_users,
 			struct ipallow_list *list;
 			const char *text = users[(first + i) % n_users].text;
 
-			t0 = now_ns();
+			t0 = bench_cpu_ns();
 			if (ipallow_list_parse(text, &policy->parse_ctx,
 					       &list) != 1) {
 				fprintf(stderr, "list did not parse\n");
 				return -1;
 			}
-			total += now_ns() - t0;
+			total += bench_cpu_ns() - t0;
 			ipallow_list_free(&list);
 		}
 		compile[r] = total / n_compile / 1e3;
@@ -226,37 +230,15 @@ static int run_size(unsigned int rounds, unsigned int n_users,
 		/* cold: a new policy, so every user's list is compiled */
 		if (ipallow_policy_defaults(&cold_policy) < 0)
 			return -1;
-		shuffle(order, n_users);
-		t0 = now_ns();
-		for (unsigned int i = 0; i < n_users; i++) {
-			const struct user *u = &users[order[i]];
-
-			req.list_text = u->text;
-			req.client_ip = u->client;
-			if (ipallow_decide(cold_policy, &req, &dec) &&
-			    dec.result == IPALLOW_RESULT_ALLOW)
-				allowed++;
-			decisions++;
-		}
-		cold[r] = (now_ns() - t0) / n_users / 1e3;
+		cold[r] = decide_all(cold_policy, users, order, n_users,
+				     &allowed, &decisions);
 		ipallow_policy_free(&cold_policy);
 
 		/* warm: one policy for all rounds, its cache as big as the
 		   build's default; whatever it keeps of the last round
 		   hits */
-		shuffle(order, n_users);
-		t0 = now_ns();
-		for (unsigned int i = 0; i < n_users; i++) {
-			const struct user *u = &users[order[i]];
-
-			req.list_text = u->text;
-			req.client_ip = u->client;
-			if (ipallow_decide(policy, &req, &dec) &&
-			    dec.result == IPALLOW_RESULT_ALLOW)
-				allowed++;
-			decisions++;
-		}
-		decide[r] = (now_ns() - t0) / n_users / 1e3;
+		decide[r] = decide_all(policy, users, order, n_users,
+				       &allowed, &decisions);
 
 		/* lookups on 64 compiled lists */
 		{
@@ -271,14 +253,14 @@ static int run_size(unsigned int rounds, unsigned int n_users,
 						       &lists[i]) != 1)
 					return -1;
 			}
-			t0 = now_ns();
+			t0 = bench_cpu_ns();
 			for (unsigned int i = 0; i < n_lookups; i++) {
 				unsigned int l = i % nl;
 
 				hits += ipallow_list_lookup(lists[l], (i & 1) ?
 					&users[l].client : &users[l].outside);
 			}
-			lookup[r] = (now_ns() - t0) / n_lookups;
+			lookup[r] = (bench_cpu_ns() - t0) / n_lookups;
 			if (hits < n_lookups / 2)
 				fprintf(stderr, "lookup: only %lu hits\n", hits);
 			for (unsigned int i = 0; i < nl; i++)
@@ -286,10 +268,14 @@ static int run_size(unsigned int rounds, unsigned int n_users,
 		}
 	}
 	ipallow_cache_get_stats(policy->cache, &stats);
-	printf("%s_n%u_compile_us=%.3f\n", fam, entries, median(compile, rounds));
-	printf("%s_n%u_cold_us=%.3f\n", fam, entries, median(cold, rounds));
-	printf("%s_n%u_decide_us=%.3f\n", fam, entries, median(decide, rounds));
-	printf("%s_n%u_lookup_ns=%.3f\n", fam, entries, median(lookup, rounds));
+	printf("%s_n%u_compile_us=%.3f\n", fam, entries,
+	       bench_median_sort(compile, rounds));
+	printf("%s_n%u_cold_us=%.3f\n", fam, entries,
+	       bench_median_sort(cold, rounds));
+	printf("%s_n%u_decide_us=%.3f\n", fam, entries,
+	       bench_median_sort(decide, rounds));
+	printf("%s_n%u_lookup_ns=%.3f\n", fam, entries,
+	       bench_median_sort(lookup, rounds));
 	printf("%s_n%u_allowed=%lu/%lu\n", fam, entries, allowed, decisions);
 	printf("%s_n%u_cache_hit_rate=%.3f\n", fam, entries,
 	       stats.hits + stats.misses == 0 ? 0.0 :
@@ -339,30 +325,34 @@ static void crossover(unsigned int rounds, unsigned int n, bool v6)
 		double t0;
 
 		memcpy(work, src, n * sizeof(*src));
-		t0 = now_ns();
+		t0 = bench_cpu_ns();
 		if (ipallow_radix_build(work, n, &tree) < 0)
 			exit(2);
-		tb[r] = (now_ns() - t0) / 1e3;
+		tb[r] = (bench_cpu_ns() - t0) / 1e3;
 		memcpy(work, src, n * sizeof(*src));
-		t0 = now_ns();
+		t0 = bench_cpu_ns();
 		if (ipallow_radix_build_flat(work, n, &flat) < 0)
 			exit(2);
-		fb[r] = (now_ns() - t0) / 1e3;
-		t0 = now_ns();
+		fb[r] = (bench_cpu_ns() - t0) / 1e3;
+		t0 = bench_cpu_ns();
 		for (unsigned int i = 0; i < n_lookups; i++)
 			sink += ipallow_radix_lookup(tree, &addrs[i & 4095]);
-		tl[r] = (now_ns() - t0) / n_lookups;
-		t0 = now_ns();
+		tl[r] = (bench_cpu_ns() - t0) / n_lookups;
+		t0 = bench_cpu_ns();
 		for (unsigned int i = 0; i < n_lookups; i++)
 			sink += ipallow_radix_lookup(flat, &addrs[i & 4095]);
-		fl[r] = (now_ns() - t0) / n_lookups;
+		fl[r] = (bench_cpu_ns() - t0) / n_lookups;
 		ipallow_radix_free(&tree);
 		ipallow_radix_free(&flat);
 	}
-	printf("x_%s_n%u_tree_build_us=%.3f\n", fam, n, median(tb, rounds));
-	printf("x_%s_n%u_flat_build_us=%.3f\n", fam, n, median(fb, rounds));
-	printf("x_%s_n%u_tree_lookup_ns=%.3f\n", fam, n, median(tl, rounds));
-	printf("x_%s_n%u_flat_lookup_ns=%.3f\n", fam, n, median(fl, rounds));
+	printf("x_%s_n%u_tree_build_us=%.3f\n", fam, n,
+	       bench_median_sort(tb, rounds));
+	printf("x_%s_n%u_flat_build_us=%.3f\n", fam, n,
+	       bench_median_sort(fb, rounds));
+	printf("x_%s_n%u_tree_lookup_ns=%.3f\n", fam, n,
+	       bench_median_sort(tl, rounds));
+	printf("x_%s_n%u_flat_lookup_ns=%.3f\n", fam, n,
+	       bench_median_sort(fl, rounds));
 	printf("x_%s_n%u_sink=%lu\n", fam, n, sink);
 	fflush(stdout);
 	free(src);

@@ -110,22 +110,18 @@ passdb {
 }
 """ + AUTH_IPALLOW % {"extra_args": ""}
 
-USERDB_PREFETCH_LDAP = """\
-userdb {
-  driver = prefetch
-}
-userdb {
-  driver = ldap
-  args = {dir}/dovecot-ldap.conf.ext
-}
-"""
-
 USERDB_LDAP = """\
 userdb {
   driver = ldap
   args = {dir}/dovecot-ldap.conf.ext
 }
 """
+
+USERDB_PREFETCH_LDAP = """\
+userdb {
+  driver = prefetch
+}
+""" + USERDB_LDAP
 
 # name -> values of ipallowAllowNets (None: no ipallowAccount at all),
 # password-change mark

@@ -279,41 +279,38 @@ def long_list(suite, dc):
 
 
 def limits(suite, dc):
-    p = "mariadb %d-entry list (limits.entries): " % MAX_ENTRIES
+    """At each limit the last entry still allows; one entry or byte over
+    it, the whole list is invalid and denies even from inside it."""
+    cases = [
+        ("%d-entry list (limits.entries)" % MAX_ENTRIES, "maxent",
+         "11.1.143.9", None),
+        ("%d-entry list" % (MAX_ENTRIES + 1), "overent", "11.0.0.9",
+         'entry %d "11.1.144.0/24": list has more than %d entries '
+         '(limits.entries)' % (MAX_ENTRIES + 1, MAX_ENTRIES)),
+        ("%d-byte list (limits.bytes)" % MAX_BYTES, "maxbytes", "12.0.0.9",
+         None),
+        ("%d-byte list" % (MAX_BYTES + 1), "overbytes", "12.0.0.9",
+         "list is longer than %d bytes (limits.bytes) (%d bytes)" %
+         (MAX_BYTES, MAX_BYTES + 1)),
+    ]
     with dc.auth_client() as a:
-        check_reply(suite, p + "last entry allowed",
-                    a.auth_plain("maxent", PASSWORD, "smtp",
-                                 rip="11.1.143.9"),
-                    r"re:^OK\t1\tuser=maxent(\t|$)")
-        check_reply(suite, p + "outside denied",
+        for what, user, inside, invalid in cases:
+            p = "mariadb %s: " % what
+            mark = dc.log.mark()
+            reply = a.auth_plain(user, PASSWORD, "smtp", rip=inside)
+            if invalid is None:
+                check_reply(suite, p + "last entry allowed", reply,
+                            r"re:^OK\t1\tuser=%s(\t|$)" % user)
+                continue
+            check_reply(suite, p + "invalid, denied inside too", reply,
+                        FAIL_DENIED % user)
+            check_log(suite, dc, p.rstrip(": "), mark,
+                      "invalid allow_nets for user=%s: %s" % (user, invalid))
+        check_reply(suite, "mariadb %d-entry list (limits.entries): "
+                    "outside denied" % MAX_ENTRIES,
                     a.auth_plain("maxent", PASSWORD, "smtp",
                                  rip="198.51.100.9"),
                     FAIL_DENIED % "maxent")
-        p = "mariadb %d-entry list: " % (MAX_ENTRIES + 1)
-        mark = dc.log.mark()
-        check_reply(suite, p + "invalid, denied inside too",
-                    a.auth_plain("overent", PASSWORD, "smtp",
-                                 rip="11.0.0.9"),
-                    FAIL_DENIED % "overent")
-        check_log(suite, dc, p.rstrip(": "), mark,
-                  'invalid allow_nets for user=overent: entry %d '
-                  '"11.1.144.0/24": list has more than %d entries '
-                  '(limits.entries)' % (MAX_ENTRIES + 1, MAX_ENTRIES))
-        p = "mariadb %d-byte list (limits.bytes): " % MAX_BYTES
-        check_reply(suite, p + "last entry allowed",
-                    a.auth_plain("maxbytes", PASSWORD, "smtp",
-                                 rip="12.0.0.9"),
-                    r"re:^OK\t1\tuser=maxbytes(\t|$)")
-        p = "mariadb %d-byte list: " % (MAX_BYTES + 1)
-        mark = dc.log.mark()
-        check_reply(suite, p + "invalid, denied inside too",
-                    a.auth_plain("overbytes", PASSWORD, "smtp",
-                                 rip="12.0.0.9"),
-                    FAIL_DENIED % "overbytes")
-        check_log(suite, dc, p.rstrip(": "), mark,
-                  "invalid allow_nets for user=overbytes: list is longer "
-                  "than %d bytes (limits.bytes) (%d bytes)" %
-                  (MAX_BYTES, MAX_BYTES + 1))
 
 
 def without_column(suite, db):
