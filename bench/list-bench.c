@@ -161,6 +161,14 @@ static void shuffle(unsigned int *order, unsigned int n)
 	}
 }
 
+/* One "<prefix><fam>_n<n>_<key>=<median>" line. */
+static void print_median(const char *prefix, const char *fam, unsigned int n,
+			 const char *key, double *values, unsigned int rounds)
+{
+	printf("%s%s_n%u_%s=%.3f\n", prefix, fam, n, key,
+	       bench_median_sort(values, rounds));
+}
+
 /* Decides every user's login once, in a new random order; returns the
    CPU microseconds per login and counts the logins and those allowed. */
 static double decide_all(struct ipallow_policy *policy,
@@ -268,14 +276,10 @@ static int run_size(unsigned int rounds, unsigned int n_users,
 		}
 	}
 	ipallow_cache_get_stats(policy->cache, &stats);
-	printf("%s_n%u_compile_us=%.3f\n", fam, entries,
-	       bench_median_sort(compile, rounds));
-	printf("%s_n%u_cold_us=%.3f\n", fam, entries,
-	       bench_median_sort(cold, rounds));
-	printf("%s_n%u_decide_us=%.3f\n", fam, entries,
-	       bench_median_sort(decide, rounds));
-	printf("%s_n%u_lookup_ns=%.3f\n", fam, entries,
-	       bench_median_sort(lookup, rounds));
+	print_median("", fam, entries, "compile_us", compile, rounds);
+	print_median("", fam, entries, "cold_us", cold, rounds);
+	print_median("", fam, entries, "decide_us", decide, rounds);
+	print_median("", fam, entries, "lookup_ns", lookup, rounds);
 	printf("%s_n%u_allowed=%lu/%lu\n", fam, entries, allowed, decisions);
 	printf("%s_n%u_cache_hit_rate=%.3f\n", fam, entries,
 	       stats.hits + stats.misses == 0 ? 0.0 :
@@ -345,14 +349,10 @@ static void crossover(unsigned int rounds, unsigned int n, bool v6)
 		ipallow_radix_free(&tree);
 		ipallow_radix_free(&flat);
 	}
-	printf("x_%s_n%u_tree_build_us=%.3f\n", fam, n,
-	       bench_median_sort(tb, rounds));
-	printf("x_%s_n%u_flat_build_us=%.3f\n", fam, n,
-	       bench_median_sort(fb, rounds));
-	printf("x_%s_n%u_tree_lookup_ns=%.3f\n", fam, n,
-	       bench_median_sort(tl, rounds));
-	printf("x_%s_n%u_flat_lookup_ns=%.3f\n", fam, n,
-	       bench_median_sort(fl, rounds));
+	print_median("x_", fam, n, "tree_build_us", tb, rounds);
+	print_median("x_", fam, n, "flat_build_us", fb, rounds);
+	print_median("x_", fam, n, "tree_lookup_ns", tl, rounds);
+	print_median("x_", fam, n, "flat_lookup_ns", fl, rounds);
 	printf("x_%s_n%u_sink=%lu\n", fam, n, sink);
 	fflush(stdout);
 	free(src);
