@@ -58,15 +58,27 @@ void ipallow_dovecot_log(struct event *event,
 		add_str("service", ctx->service == NULL ? "" : ctx->service)->
 		add_str("list", ipallow_list_source_to_string(dec->list_source))->
 		add_str("list_cache", ipallow_list_cache_to_string(dec->list_cache));
+	if (!ipallow_log_is_notable(dec)) {
+		/* allow, exempt, unrestricted: a debug line, formatted only
+		   when someone reads debug lines or a metric wants the event
+		   (event_want_debug() says both); most logins are these */
+		struct event *ev = e->event();
+
+		if (!event_want_debug(ev)) {
+			event_send_abort(ev);
+			return;
+		}
+		(void)ipallow_log_decision(dec, ctx, line, sizeof(line));
+		e_debug(ev, IPALLOW_LOG_PREFIX"%s%s", line, suffix);
+		return;
+	}
 	(void)ipallow_log_decision(dec, ctx, line, sizeof(line));
 	if (dec->rule == IPALLOW_RULE_NO_POLICY) {
 		e_error(e->event(), IPALLOW_LOG_PREFIX"%s: %s", line,
 			load_error == NULL ? "policy not loaded" : load_error);
 	} else if (dec->rule == IPALLOW_RULE_INTERNAL_ERROR) {
 		e_error(e->event(), IPALLOW_LOG_PREFIX"%s%s", line, suffix);
-	} else if (ipallow_log_is_notable(dec)) {
-		e_info(e->event(), IPALLOW_LOG_PREFIX"%s%s", line, suffix);
 	} else {
-		e_debug(e->event(), IPALLOW_LOG_PREFIX"%s%s", line, suffix);
+		e_info(e->event(), IPALLOW_LOG_PREFIX"%s%s", line, suffix);
 	}
 }
