@@ -7,6 +7,10 @@
    - compile_us: ipallow_list_parse() of a new 10-entry list (a cache
      miss: scanning, libcidr conversion, tree build); the free is not
      timed.
+   - compile_<v4|v6>_n<N>_us for N = 1, 10, 100, 1000: ipallow_list_parse()
+     of distinct random lists of N entries of one family (bench-lists.h,
+     the same lists as list-bench makes), the compile a login pays when
+     the cache misses; the free is not timed.
    - decide_miss_us: ipallow_decide() with a list text never seen before,
      so every call parses, compiles and inserts into the cache (and evicts
      once the cache is full).
@@ -25,6 +29,7 @@
 #include <time.h>
 
 #include "bench-stats.h"
+#include "bench-lists.h"
 #include "ipallow-decide.h"
 #include "ipallow-cache.h"
 
@@ -54,6 +59,51 @@ static void print_stat(const char *key, double *values, unsigned int count)
 
 	printf("%s=%.3f\n%s_min=%.3f\n%s_max=%.3f\n", key, median,
 	       key, values[0], key, values[count - 1]);
+}
+
+/* compile_<fam>_n<N>_us: the median over ROUNDS of the mean CPU time
+   of one ipallow_list_parse() of COUNT distinct lists of N entries. */
+static int compile_sizes(struct ipallow_policy *policy, unsigned int rounds)
+{
+	static const unsigned int sizes[] = { 1, 10, 100, 1000 };
+	double per[ROUNDS_MAX];
+
+	for (unsigned int f = 0; f < 2; f++) {
+		for (unsigned int s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+			unsigned int n = sizes[s];
+			unsigned int count = n >= 1000 ? 200 : n >= 100 ? 1000 : 5000;
+			char **texts = calloc(count, sizeof(*texts));
+			struct ipallow_addr inside;
+
+			if (texts == NULL)
+				return -1;
+			for (unsigned int i = 0; i < count; i++)
+				texts[i] = bench_list_text(n, f == 1, &inside);
+			for (unsigned int r = 0; r < rounds; r++) {
+				double total = 0;
+
+				for (unsigned int i = 0; i < count; i++) {
+					struct ipallow_list *list;
+					double t0 = bench_cpu_ns();
+
+					if (ipallow_list_parse(texts[i], &policy->parse_ctx,
+							       &list) != 1) {
+						fprintf(stderr, "list did not parse\n");
+						return -1;
+					}
+					total += bench_cpu_ns() - t0;
+					ipallow_list_free(&list);
+				}
+				per[r] = total / count / 1e3;
+			}
+			printf("compile_%s_n%u_us=%.3f\n", f == 1 ? "v6" : "v4",
+			       n, bench_median_sort(per, rounds));
+			for (unsigned int i = 0; i < count; i++)
+				free(texts[i]);
+			free(texts);
+		}
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -187,6 +237,8 @@ int main(int argc, char **argv)
 	print_stat("decide_cached_ns", cached, rounds);
 	print_stat("compile_us", compile, rounds);
 	print_stat("decide_miss_us", miss, rounds);
+	if (compile_sizes(policy, rounds) < 0)
+		return 2;
 	printf("decisions_allowed=%lu\ndecisions_denied=%lu\n", allowed,
 	       denied);
 	free(texts);
