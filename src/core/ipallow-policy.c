@@ -368,19 +368,6 @@ static int get_uint(struct policy_loader *ld, const char *key,
 	return 0;
 }
 
-static bool is_name(const char *s, bool allow_dot)
-{
-	if (*s == '\0')
-		return false;
-	for (; *s != '\0'; s++) {
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' ||
-		      (allow_dot && *s == '.')))
-			return false;
-	}
-	return true;
-}
-
 static int replace_string(struct policy_loader *ld, char **dest,
 			  const char *value)
 {
@@ -401,7 +388,8 @@ static int handle_field(struct policy_loader *ld, const struct ynode *node)
 
 	if (get_scalar(ld, "field", node, &value) < 0)
 		return -1;
-	if (!is_name(value, false) || strlen(value) > 64)
+	if (strlen(value) > IPALLOW_FIELD_NAME_MAX ||
+	    !ipallow_text_is_name(value, strlen(value), false))
 		return node_error(ld, node, "field must be a userdb field name "
 				  "(letters, digits, '_' and '-')");
 	return replace_string(ld, &ld->policy->field, value);
@@ -639,7 +627,7 @@ static int collect_services(struct policy_loader *ld, const char *key,
 	for (i = 0; i < node->count; i++) {
 		const char *value = node->items[i]->value;
 
-		if (!is_name(value, true))
+		if (!ipallow_text_is_name(value, strlen(value), true))
 			return node_error(ld, node->items[i], "%s: "
 					  "\"%.64s\" is not a service name",
 					  key, value);
@@ -802,8 +790,8 @@ static int handle_sets(struct policy_loader *ld, const struct ynode *node)
 		int ret = 0;
 
 		memset(&geo, 0, sizeof(geo));
-		if (key->type != YNODE_SCALAR || !is_name(key->value, true) ||
-		    strlen(key->value) > 64)
+		if (key->type != YNODE_SCALAR ||
+		    !ipallow_set_name_is_valid(key->value, strlen(key->value)))
 			return node_error(ld, key, "set names are letters, "
 					  "digits, '_', '-' and '.'");
 		for (j = 0; j < i; j += 2) {
@@ -860,7 +848,8 @@ static int handle_domains(struct policy_loader *ld, const struct ynode *node)
 
 		if (key->type != YNODE_SCALAR ||
 		    (strcmp(key->value, "*") != 0 &&
-		     (!is_name(key->value, true) || key->value[0] == '.' ||
+		     (!ipallow_text_is_name(key->value, strlen(key->value),
+					    true) || key->value[0] == '.' ||
 		      strlen(key->value) > 128)))
 			return node_error(ld, key, "domains: keys are domain "
 					  "names (letters, digits, '-', '.') "

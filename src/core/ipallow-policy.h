@@ -19,6 +19,9 @@ enum ipallow_on_invalid {
 
 #define IPALLOW_POLICY_DEFAULT_PATH "/etc/dovecot/ipallow.yaml"
 #define IPALLOW_DEFAULT_FIELD "allow_nets"
+/* field: (and so every list's field) is a name of at most this many
+   letters, digits, '_' and '-'. */
+#define IPALLOW_FIELD_NAME_MAX 64
 #define IPALLOW_DEFAULT_REJECT_REASON \
 	"Login from this network is not allowed for this mailbox."
 /* A policy file larger than this is refused. */

@@ -2,7 +2,7 @@
 #include "config.h"
 #include "ipallow-set.h"
 #include "ipallow-alloc.h"
-#include "ipallow-list.h"
+#include "ipallow-text.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,28 +16,10 @@
    20 MB of text). */
 #define IPALLOW_SET_FILE_MAX_BYTES (256 * 1024 * 1024)
 
-int ipallow_prefix_array_add(struct ipallow_prefix_array *arr,
-			     const struct ipallow_prefix *prefix)
+bool ipallow_set_name_is_valid(const char *name, size_t len)
 {
-	if (arr->count == arr->alloc) {
-		size_t new_alloc = arr->alloc == 0 ? 16 : arr->alloc * 2;
-		struct ipallow_prefix *prefixes =
-			ipallow_reallocarray(arr->prefixes, new_alloc,
-					     sizeof(*prefixes));
-
-		if (prefixes == NULL)
-			return -1;
-		arr->prefixes = prefixes;
-		arr->alloc = new_alloc;
-	}
-	arr->prefixes[arr->count++] = *prefix;
-	return 0;
-}
-
-void ipallow_prefix_array_free(struct ipallow_prefix_array *arr)
-{
-	ipallow_free(arr->prefixes);
-	memset(arr, 0, sizeof(*arr));
+	return len <= IPALLOW_SET_NAME_MAX &&
+		ipallow_text_is_name(name, len, true);
 }
 
 static const struct {
@@ -112,7 +94,7 @@ static int set_geo_line(const char *text, size_t len, const char *name,
 			bool have_asn_db, char **error_r)
 {
 	struct ipallow_geo_entry entry;
-	char escaped[IPALLOW_DIAG_TEXT_MAX + 20];
+	char escaped[IPALLOW_ESCAPED_STRLEN];
 	const char *error;
 	int ret;
 
@@ -186,7 +168,7 @@ int ipallow_set_buffer_read_geo(const char *data, size_t size,
 		if (ret == -2)
 			return -1;
 		if (ret < 0) {
-			char text[IPALLOW_DIAG_TEXT_MAX + 20];
+			char text[IPALLOW_ESCAPED_STRLEN];
 
 			ipallow_escape_text(line + start, end - start, text,
 					    sizeof(text));
