@@ -217,25 +217,6 @@ void ipallow_geo_entries_free(struct ipallow_geo_entries *entries)
 
 /* --- the databases --- */
 
-static char *__attribute__((format(printf, 1, 2)))
-geoip_error(const char *fmt, ...)
-{
-	va_list args;
-	char *msg;
-	int len;
-
-	va_start(args, fmt);
-	len = vsnprintf(NULL, 0, fmt, args);
-	va_end(args);
-	msg = ipallow_malloc((size_t)len + 1);
-	if (msg == NULL)
-		return NULL;
-	va_start(args, fmt);
-	vsnprintf(msg, (size_t)len + 1, fmt, args);
-	va_end(args);
-	return msg;
-}
-
 static int geoip_open_one(const char *key, const char *path, MMDB_s *mmdb,
 			  char **error_r)
 {
@@ -245,7 +226,7 @@ static int geoip_open_one(const char *key, const char *path, MMDB_s *mmdb,
 	status = MMDB_open(path, MMDB_MODE_MMAP, mmdb);
 	if (status == MMDB_SUCCESS)
 		return 0;
-	*error_r = geoip_error("%s: %s: %s", key, path,
+	*error_r = ipallow_strdup_printf("%s: %s: %s", key, path,
 			       (status == MMDB_FILE_OPEN_ERROR ||
 				status == MMDB_IO_ERROR) && errno != 0 ?
 			       strerror(errno) : MMDB_strerror(status));

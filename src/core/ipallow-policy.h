@@ -78,6 +78,11 @@ struct ipallow_policy {
 	struct ipallow_cache *cache;
 };
 
+/* For the loader (ipallow-policy-load.c): a policy holding the default
+   values, nothing compiled yet (no exempt networks, sets or cache), or
+   NULL when out of memory. Everyone else wants ipallow_policy_defaults(). */
+struct ipallow_policy *ipallow_policy_new(void);
+
 /* Policy with every default. Returns 0, or -1 when out of memory. */
 int ipallow_policy_defaults(struct ipallow_policy **policy_r);
 

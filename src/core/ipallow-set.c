@@ -2,15 +2,10 @@
 #include "config.h"
 #include "ipallow-set.h"
 #include "ipallow-alloc.h"
+#include "ipallow-file.h"
 #include "ipallow-text.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* A set file larger than this is refused (a million prefixes take about
    20 MB of text). */
@@ -61,29 +56,24 @@ int ipallow_group_add(const char *name, struct ipallow_prefix_array *arr)
 	return found ? 1 : 0;
 }
 
-static char * __attribute__((format(printf, 1, 2)))
-set_error(const char *fmt, ...)
-{
-	va_list args;
-	char *str;
-	int len;
-
-	va_start(args, fmt);
-	len = vsnprintf(NULL, 0, fmt, args);
-	va_end(args);
-	if (len < 0 || (str = ipallow_malloc((size_t)len + 1)) == NULL)
-		return NULL;
-	va_start(args, fmt);
-	vsnprintf(str, (size_t)len + 1, fmt, args);
-	va_end(args);
-	return str;
-}
-
 int ipallow_set_buffer_read(const char *data, size_t size, const char *name,
 			    struct ipallow_prefix_array *arr, char **error_r)
 {
 	return ipallow_set_buffer_read_geo(data, size, name, arr, NULL, false,
 					   false, error_r);
+}
+
+/* "name:line:column: "entry": error" into *error_r; returns -1. */
+static int line_error(const char *name, size_t line_no, size_t column,
+		      const char *text, size_t len, const char *error,
+		      char **error_r)
+{
+	char escaped[IPALLOW_ESCAPED_STRLEN];
+
+	ipallow_escape_text(text, len, escaped, sizeof(escaped));
+	*error_r = ipallow_strdup_printf("%s:%zu:%zu: \"%s\": %s", name,
+					 line_no, column, escaped, error);
+	return -1;
 }
 
 /* A country: or asn: line. Returns 1 when it was one (added), 0 when it
@@ -94,7 +84,6 @@ static int set_geo_line(const char *text, size_t len, const char *name,
 			bool have_asn_db, char **error_r)
 {
 	struct ipallow_geo_entry entry;
-	char escaped[IPALLOW_ESCAPED_STRLEN];
 	const char *error;
 	int ret;
 
@@ -111,10 +100,7 @@ static int set_geo_line(const char *text, size_t len, const char *name,
 			"the policy)";
 	else if (ret > 0)
 		return ipallow_geo_entries_add(geo, &entry) < 0 ? -1 : 1;
-	ipallow_escape_text(text, len, escaped, sizeof(escaped));
-	*error_r = set_error("%s:%zu:%zu: \"%s\": %s", name, line_no, column,
-			     escaped, error);
-	return -1;
+	return line_error(name, line_no, column, text, len, error, error_r);
 }
 
 int ipallow_set_buffer_read_geo(const char *data, size_t size,
@@ -151,8 +137,9 @@ int ipallow_set_buffer_read_geo(const char *data, size_t size,
 			continue;
 		for (i = start; i < end; i++) {
 			if (line[i] == ' ' || line[i] == '\t' || line[i] == ',') {
-				*error_r = set_error("%s:%zu:%zu: one prefix per line",
-						     name, line_no, i + 1);
+				*error_r = ipallow_strdup_printf(
+					"%s:%zu:%zu: one prefix per line",
+					name, line_no, i + 1);
 				return -1;
 			}
 		}
@@ -168,13 +155,8 @@ int ipallow_set_buffer_read_geo(const char *data, size_t size,
 		if (ret == -2)
 			return -1;
 		if (ret < 0) {
-			char text[IPALLOW_ESCAPED_STRLEN];
-
-			ipallow_escape_text(line + start, end - start, text,
-					    sizeof(text));
-			*error_r = set_error("%s:%zu:%zu: \"%s\": %s", name,
-					     line_no, start + 1, text, error);
-			return -1;
+			return line_error(name, line_no, start + 1, line + start,
+					  end - start, error, error_r);
 		}
 		if (ipallow_prefix_array_add(arr, &prefix) < 0)
 			return -1;
@@ -195,53 +177,14 @@ int ipallow_set_file_read_geo(const char *path,
 			      bool have_country_db, bool have_asn_db,
 			      char **error_r)
 {
-	struct stat st;
 	char *data;
-	size_t done = 0;
-	int fd, ret;
+	size_t size;
+	int ret;
 
-	*error_r = NULL;
-	memset(&st, 0, sizeof(st));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		*error_r = set_error("%s: %s", path, strerror(errno));
+	if (ipallow_file_read(path, IPALLOW_SET_FILE_MAX_BYTES, &data, &size,
+			      error_r) <= 0)
 		return -1;
-	}
-	errno = 0;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    st.st_size > IPALLOW_SET_FILE_MAX_BYTES) {
-		int err = errno;
-
-		*error_r = set_error("%s: %s", path,
-				     err != 0 && !S_ISREG(st.st_mode) ?
-				     strerror(err) :
-				     !S_ISREG(st.st_mode) ? "not a regular file" :
-				     "file is larger than 256 MiB");
-		close(fd);
-		return -1;
-	}
-	data = ipallow_malloc((size_t)st.st_size + 1);
-	if (data == NULL) {
-		close(fd);
-		return -1;
-	}
-	while (done < (size_t)st.st_size) {
-		ssize_t n = read(fd, data + done, (size_t)st.st_size - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			*error_r = set_error("%s: %s", path, n == 0 ?
-					     "file shrank while being read" :
-					     strerror(errno));
-			ipallow_free(data);
-			close(fd);
-			return -1;
-		}
-		done += (size_t)n;
-	}
-	close(fd);
-	ret = ipallow_set_buffer_read_geo(data, done, path, arr, geo,
+	ret = ipallow_set_buffer_read_geo(data, size, path, arr, geo,
 					  have_country_db, have_asn_db, error_r);
 	ipallow_free(data);
 	return ret;

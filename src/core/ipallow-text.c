@@ -26,9 +26,11 @@ bool ipallow_text_is_name(const char *s, size_t len, bool allow_dot)
 	if (len == 0)
 		return false;
 	for (i = 0; i < len; i++) {
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-' ||
-		      (allow_dot && s[i] == '.')))
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+		      (allow_dot && c == '.')))
 			return false;
 	}
 	return true;
