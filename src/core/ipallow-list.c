@@ -173,10 +173,7 @@ static int parse_entry(struct list_parser *p, unsigned int entry,
 	if (ret != 0)
 		return ret < 0 ? -1 : 0;
 
-	ret = ipallow_prefix_parse(s, len, &prefix, &host_bits, &error);
-	if (ret == -2)
-		return -1;
-	if (ret < 0) {
+	if (ipallow_prefix_parse(s, len, &prefix, &host_bits, &error) < 0) {
 		return diag_add(&list->errors, &list->error_count, entry, offset, s,
 			 len, "%s", error);
 	}

@@ -294,13 +294,9 @@ static int add_prefix_node(struct policy_loader *ld, const char *key,
 	struct ipallow_prefix prefix;
 	const char *error;
 	bool host_bits;
-	int ret;
 
-	ret = ipallow_prefix_parse(node->value, strlen(node->value), &prefix,
-				   &host_bits, &error);
-	if (ret == -2)
-		return loader_oom(ld);
-	if (ret < 0)
+	if (ipallow_prefix_parse(node->value, strlen(node->value), &prefix,
+				 &host_bits, &error) < 0)
 		return node_error(ld, node, "%s: \"%.64s\": %s", key,
 				  node->value, error);
 	if (ipallow_prefix_array_add(arr, &prefix) < 0)

@@ -490,18 +490,13 @@ int ipallow_addr_parse(const char *str, struct ipallow_addr *addr_r,
 	struct ipallow_prefix prefix;
 	bool host_bits;
 	size_t len = strlen(str);
-	int ret;
 
 	if (memchr(str, '/', len) != NULL) {
 		*error_r = "a client address has no prefix length";
 		return -1;
 	}
-	ret = ipallow_prefix_parse(str, len, &prefix, &host_bits, error_r);
-	if (ret < 0) {
-		if (ret == -2)
-			*error_r = "out of memory";
+	if (ipallow_prefix_parse(str, len, &prefix, &host_bits, error_r) < 0)
 		return -1;
-	}
 	*addr_r = prefix.addr;
 	return 0;
 }
@@ -532,9 +527,8 @@ int ipallow_prefix_parse_libcidr(const char *text, size_t len,
 	errno = 0;
 	cidr = cidr_from_str(buf);
 	if (cidr == NULL) {
-		if (errno == ENOMEM)
-			return -2;
-		*error_r = "not an IP address or prefix";
+		*error_r = errno == ENOMEM ? "out of memory" :
+			"not an IP address or prefix";
 		return -1;
 	}
 	memset(prefix_r, 0, sizeof(*prefix_r));

@@ -18,8 +18,7 @@ struct ipallow_prefix {
 
    Returns 0 and fills *prefix_r (normalised; *host_bits_r tells whether
    host bits were set and cleared), or -1 with a static English message in
-   *error_r (-2, out of memory, is kept for callers but no longer
-   happens). */
+   *error_r. */
 int ipallow_prefix_parse(const char *text, size_t len,
 			 struct ipallow_prefix *prefix_r, bool *host_bits_r,
 			 const char **error_r);
@@ -30,7 +29,8 @@ int ipallow_addr_parse(const char *str, struct ipallow_addr *addr_r,
 		       const char **error_r);
 /* The same scanner with libcidr converting what it accepted: the
    independent reference the tests and fuzz-list compare
-   ipallow_prefix_parse() against. Returns -2 when out of memory. */
+   ipallow_prefix_parse() against. Returns as it does; when libcidr runs
+   out of memory, -1 with errno ENOMEM and *error_r "out of memory". */
 int ipallow_prefix_parse_libcidr(const char *text, size_t len,
 				 struct ipallow_prefix *prefix_r,
 				 bool *host_bits_r, const char **error_r);

@@ -40,17 +40,14 @@ int ipallow_group_add(const char *name, struct ipallow_prefix_array *arr)
 
 	for (i = 0; i < sizeof(ipallow_groups) / sizeof(ipallow_groups[0]); i++) {
 		const char *text = ipallow_groups[i].prefix;
-		int ret;
 
 		if (strcmp(ipallow_groups[i].group, name) != 0)
 			continue;
 		found = true;
-		ret = ipallow_prefix_parse(text, strlen(text), &prefix,
-					   &host_bits, &error);
-		if (ret == -2 || ipallow_prefix_array_add(arr, &prefix) < 0)
-			return -1;
 		/* The table above is ours; it always parses. */
-		if (ret < 0)
+		if (ipallow_prefix_parse(text, strlen(text), &prefix,
+					 &host_bits, &error) < 0 ||
+		    ipallow_prefix_array_add(arr, &prefix) < 0)
 			return -1;
 	}
 	return found ? 1 : 0;
@@ -150,11 +147,8 @@ int ipallow_set_buffer_read_geo(const char *data, size_t size,
 			return -1;
 		if (ret > 0)
 			continue;
-		ret = ipallow_prefix_parse(line + start, end - start, &prefix,
-					   &host_bits, &error);
-		if (ret == -2)
-			return -1;
-		if (ret < 0) {
+		if (ipallow_prefix_parse(line + start, end - start, &prefix,
+					 &host_bits, &error) < 0) {
 			return line_error(name, line_no, start + 1, line + start,
 					  end - start, error, error_r);
 		}
