@@ -133,21 +133,12 @@ static int parse_geo_entry(struct list_parser *p, unsigned int entry,
 	ret = ipallow_geo_entry_parse(s, len, &geo, &error);
 	if (ret == 0)
 		return 0;
-	if (ret < 0) {
+	if (ret > 0)
+		error = ipallow_geo_entry_needs_db(&geo, p->ctx->have_country_db,
+						   p->ctx->have_asn_db);
+	if (error != NULL) {
 		return diag_add(&list->errors, &list->error_count, entry,
 				offset, s, len, "%s", error) < 0 ? -1 : 1;
-	}
-	if (geo.kind == IPALLOW_GEO_COUNTRY && !p->ctx->have_country_db) {
-		return diag_add(&list->errors, &list->error_count, entry,
-				offset, s, len, "country entries need a country "
-				"database (geoip.country_db in the policy)")
-			< 0 ? -1 : 1;
-	}
-	if (geo.kind == IPALLOW_GEO_ASN && !p->ctx->have_asn_db) {
-		return diag_add(&list->errors, &list->error_count, entry,
-				offset, s, len, "asn entries need an ASN "
-				"database (geoip.asn_db in the policy)")
-			< 0 ? -1 : 1;
 	}
 	ipallow_geo_entry_to_str(&geo, buf);
 	if (ipallow_geo_entries_add(&list->geo, &geo) < 0 ||

@@ -438,16 +438,12 @@ static int add_geo_node(struct policy_loader *ld, const char *key,
 	if (ret < 0)
 		return node_error(ld, node, "%s: \"%.64s\": %s", key,
 				  node->value, error);
-	if (entry.kind == IPALLOW_GEO_COUNTRY &&
-	    !ipallow_geoip_has_country(ld->policy->geoip))
-		return node_error(ld, node, "%s: \"%.64s\": country entries "
-				  "need a country database (geoip.country_db "
-				  "in the policy)", key, node->value);
-	if (entry.kind == IPALLOW_GEO_ASN &&
-	    !ipallow_geoip_has_asn(ld->policy->geoip))
-		return node_error(ld, node, "%s: \"%.64s\": asn entries need "
-				  "an ASN database (geoip.asn_db in the "
-				  "policy)", key, node->value);
+	error = ipallow_geo_entry_needs_db(&entry,
+			ipallow_geoip_has_country(ld->policy->geoip),
+			ipallow_geoip_has_asn(ld->policy->geoip));
+	if (error != NULL)
+		return node_error(ld, node, "%s: \"%.64s\": %s", key,
+				  node->value, error);
 	if (ipallow_geo_entries_add(geo, &entry) < 0)
 		return loader_oom(ld);
 	return 1;

@@ -89,13 +89,9 @@ static int set_geo_line(const char *text, size_t len, const char *name,
 		return 0;
 	if (ret > 0 && geo == NULL)
 		error = "country: and asn: entries are not allowed here";
-	else if (ret > 0 && entry.kind == IPALLOW_GEO_COUNTRY && !have_country_db)
-		error = "country entries need a country database "
-			"(geoip.country_db in the policy)";
-	else if (ret > 0 && entry.kind == IPALLOW_GEO_ASN && !have_asn_db)
-		error = "asn entries need an ASN database (geoip.asn_db in "
-			"the policy)";
-	else if (ret > 0)
+	else if (ret > 0 &&
+		 (error = ipallow_geo_entry_needs_db(&entry, have_country_db,
+						     have_asn_db)) == NULL)
 		return ipallow_geo_entries_add(geo, &entry) < 0 ? -1 : 1;
 	return line_error(name, line_no, column, text, len, error, error_r);
 }
