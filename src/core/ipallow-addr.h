@@ -24,16 +24,14 @@ struct ipallow_addr {
 /* Enough for any address text plus "/128" and the NUL. */
 #define IPALLOW_ADDR_STRLEN 52
 
+/* True if bytes is an IPv4-mapped IPv6 address (::ffff:0:0/96): the
+   one place that knows the mapping. */
+bool ipallow_addr_is_v4mapped(const uint8_t bytes[16]);
+
 void ipallow_addr_set_none(struct ipallow_addr *addr_r);
 void ipallow_addr_set_ipv4(struct ipallow_addr *addr_r, const uint8_t bytes[4]);
 /* Stores an IPv6 address; an IPv4-mapped one becomes IPv4. */
 void ipallow_addr_set_ipv6(struct ipallow_addr *addr_r, const uint8_t bytes[16]);
-
-/* Parses one client address, with the same strict grammar as a list entry
-   but without a prefix length. Returns 0 and fills *addr_r (normalised), or
-   -1 with a static English message in *error_r. */
-int ipallow_addr_parse(const char *str, struct ipallow_addr *addr_r,
-		       const char **error_r);
 
 /* Writes the canonical text (RFC 5952 for IPv6) into buf and returns buf.
    An unknown address is written as "unknown". */
@@ -42,5 +40,8 @@ const char *ipallow_addr_to_str(const struct ipallow_addr *addr,
 
 bool ipallow_addr_equals(const struct ipallow_addr *a,
 			 const struct ipallow_addr *b);
+
+/* ipallow_addr_parse() is in ipallow-prefix.h: it is the list entry
+   scanner without a prefix length. */
 
 #endif

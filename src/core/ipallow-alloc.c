@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,7 +71,44 @@ char *ipallow_strdup(const char *str)
 	return ipallow_strndup(str, strlen(str));
 }
 
+char *ipallow_strdup_vprintf(const char *fmt, va_list args)
+{
+	va_list copy;
+	char *str;
+	int len;
+
+	va_copy(copy, args);
+	len = vsnprintf(NULL, 0, fmt, copy);
+	va_end(copy);
+	if (len < 0 || (str = ipallow_malloc((size_t)len + 1)) == NULL)
+		return NULL;
+	vsnprintf(str, (size_t)len + 1, fmt, args);
+	return str;
+}
+
+char *ipallow_strdup_printf(const char *fmt, ...)
+{
+	va_list args;
+	char *str;
+
+	va_start(args, fmt);
+	str = ipallow_strdup_vprintf(fmt, args);
+	va_end(args);
+	return str;
+}
+
 void ipallow_free(void *ptr)
 {
 	free(ptr);
+}
+
+void ipallow_free_strings(char ***strings, unsigned int *count)
+{
+	unsigned int i;
+
+	for (i = 0; i < *count; i++)
+		ipallow_free((*strings)[i]);
+	ipallow_free(*strings);
+	*strings = NULL;
+	*count = 0;
 }

@@ -9,17 +9,6 @@
 #include <string.h>
 #include <strings.h>
 
-static bool list_is_blank(const char *text)
-{
-	for (; *text != '\0'; text++) {
-		if (!(*text == ' ' || *text == '\t' || *text == '\n' ||
-		      *text == '\r' || *text == '\v' || *text == '\f' ||
-		      *text == ','))
-			return false;
-	}
-	return true;
-}
-
 static bool decide_set(struct ipallow_decision *dec, enum ipallow_result result,
 		       enum ipallow_rule rule)
 {
@@ -104,25 +93,25 @@ static const char *decide_list(const struct ipallow_policy *policy,
 	    (size_t)snprintf(name, sizeof(name), "%s_%s", policy->field,
 			     req->service) < sizeof(name)) {
 		text = get_field(req, name);
-		if (text != NULL && !list_is_blank(text))
+		if (text != NULL && !ipallow_text_is_blank(text))
 			return source_set(dec, IPALLOW_LIST_SOURCE_SERVICE_FIELD,
 					  text, "", name);
 	}
 	text = req->get_field != NULL ? get_field(req, policy->field) :
 		req->list_text;
-	if (text != NULL && !list_is_blank(text))
+	if (text != NULL && !ipallow_text_is_blank(text))
 		return source_set(dec, IPALLOW_LIST_SOURCE_FIELD, text, "",
 				  policy->field);
 	at = req->user == NULL ? NULL : strrchr(req->user, '@');
 	if (at != NULL && at[1] != '\0') {
 		domain = ipallow_policy_find_domain(policy, at + 1);
-		if (domain != NULL && !list_is_blank(domain->text))
+		if (domain != NULL && !ipallow_text_is_blank(domain->text))
 			return source_set(dec, IPALLOW_LIST_SOURCE_DOMAIN,
 					  domain->text, "domains.",
 					  domain->domain);
 	}
 	domain = ipallow_policy_find_domain(policy, "*");
-	if (domain != NULL && !list_is_blank(domain->text))
+	if (domain != NULL && !ipallow_text_is_blank(domain->text))
 		return source_set(dec, IPALLOW_LIST_SOURCE_DOMAIN_DEFAULT,
 				  domain->text, "domains.", "\"*\"");
 	return NULL;

@@ -103,6 +103,20 @@ static int parse_asn(const char *s, size_t len,
 	return 1;
 }
 
+const char *ipallow_geo_entry_needs_db(const struct ipallow_geo_entry *entry,
+				       bool have_country_db, bool have_asn_db)
+{
+	switch (entry->kind) {
+	case IPALLOW_GEO_COUNTRY:
+		return have_country_db ? NULL : "country entries need a "
+			"country database (geoip.country_db in the policy)";
+	case IPALLOW_GEO_ASN:
+		return have_asn_db ? NULL : "asn entries need an ASN database "
+			"(geoip.asn_db in the policy)";
+	}
+	return NULL;
+}
+
 int ipallow_geo_entry_parse(const char *s, size_t len,
 			    struct ipallow_geo_entry *entry_r,
 			    const char **error_r)
@@ -217,25 +231,6 @@ void ipallow_geo_entries_free(struct ipallow_geo_entries *entries)
 
 /* --- the databases --- */
 
-static char *__attribute__((format(printf, 1, 2)))
-geoip_error(const char *fmt, ...)
-{
-	va_list args;
-	char *msg;
-	int len;
-
-	va_start(args, fmt);
-	len = vsnprintf(NULL, 0, fmt, args);
-	va_end(args);
-	msg = ipallow_malloc((size_t)len + 1);
-	if (msg == NULL)
-		return NULL;
-	va_start(args, fmt);
-	vsnprintf(msg, (size_t)len + 1, fmt, args);
-	va_end(args);
-	return msg;
-}
-
 static int geoip_open_one(const char *key, const char *path, MMDB_s *mmdb,
 			  char **error_r)
 {
@@ -245,7 +240,7 @@ static int geoip_open_one(const char *key, const char *path, MMDB_s *mmdb,
 	status = MMDB_open(path, MMDB_MODE_MMAP, mmdb);
 	if (status == MMDB_SUCCESS)
 		return 0;
-	*error_r = geoip_error("%s: %s: %s", key, path,
+	*error_r = ipallow_strdup_printf("%s: %s: %s", key, path,
 			       (status == MMDB_FILE_OPEN_ERROR ||
 				status == MMDB_IO_ERROR) && errno != 0 ?
 			       strerror(errno) : MMDB_strerror(status));
@@ -337,26 +332,39 @@ static int geoip_find(const MMDB_s *mmdb, const struct ipallow_addr *addr,
 	return result_r->found_entry ? 1 : 0;
 }
 
-/* Returns 0 (value or unknown) or -1 (corrupt data). */
-static int geoip_country(const MMDB_s *mmdb, const struct ipallow_addr *addr,
-			 uint32_t *country_r)
+/* The value at path in addr's record. Returns 1 (*data_r holds it),
+   0 (no record, or nothing there) or -1 (corrupt data). */
+static int geoip_value(const MMDB_s *mmdb, const struct ipallow_addr *addr,
+		       const char *const *path, MMDB_entry_data_s *data_r)
 {
 	MMDB_lookup_result_s result;
-	MMDB_entry_data_s data;
 	int ret, status;
 
-	*country_r = 0;
+	memset(data_r, 0, sizeof(*data_r));
 	ret = geoip_find(mmdb, addr, &result);
 	if (ret <= 0)
 		return ret;
-	memset(&data, 0, sizeof(data));
-	status = MMDB_get_value(&result.entry, &data, "country", "iso_code",
-				NULL);
+	status = MMDB_aget_value(&result.entry, data_r, path);
 	if (status == MMDB_LOOKUP_PATH_DOES_NOT_MATCH_DATA_ERROR)
 		return 0;
 	if (status != MMDB_SUCCESS)
 		return -1;
-	if (data.has_data && data.type == MMDB_DATA_TYPE_UTF8_STRING &&
+	return data_r->has_data ? 1 : 0;
+}
+
+/* Returns 0 (value or unknown) or -1 (corrupt data). */
+static int geoip_country(const MMDB_s *mmdb, const struct ipallow_addr *addr,
+			 uint32_t *country_r)
+{
+	static const char *const path[] = { "country", "iso_code", NULL };
+	MMDB_entry_data_s data;
+	int ret;
+
+	*country_r = 0;
+	ret = geoip_value(mmdb, addr, path, &data);
+	if (ret <= 0)
+		return ret;
+	if (data.type == MMDB_DATA_TYPE_UTF8_STRING &&
 	    data.data_size == 2 && is_letter(data.utf8_string[0]) &&
 	    is_letter(data.utf8_string[1])) {
 		*country_r =
@@ -369,23 +377,14 @@ static int geoip_country(const MMDB_s *mmdb, const struct ipallow_addr *addr,
 static int geoip_asn(const MMDB_s *mmdb, const struct ipallow_addr *addr,
 		     uint32_t *asn_r)
 {
-	MMDB_lookup_result_s result;
+	static const char *const path[] = { "autonomous_system_number", NULL };
 	MMDB_entry_data_s data;
-	int ret, status;
+	int ret;
 
 	*asn_r = 0;
-	ret = geoip_find(mmdb, addr, &result);
+	ret = geoip_value(mmdb, addr, path, &data);
 	if (ret <= 0)
 		return ret;
-	memset(&data, 0, sizeof(data));
-	status = MMDB_get_value(&result.entry, &data,
-				"autonomous_system_number", NULL);
-	if (status == MMDB_LOOKUP_PATH_DOES_NOT_MATCH_DATA_ERROR)
-		return 0;
-	if (status != MMDB_SUCCESS)
-		return -1;
-	if (!data.has_data)
-		return 0;
 	if (data.type == MMDB_DATA_TYPE_UINT32)
 		*asn_r = data.uint32;
 	else if (data.type == MMDB_DATA_TYPE_UINT16)

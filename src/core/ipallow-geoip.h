@@ -30,6 +30,11 @@ struct ipallow_geo_entry {
 int ipallow_geo_entry_parse(const char *s, size_t len,
 			    struct ipallow_geo_entry *entry_r,
 			    const char **error_r);
+/* NULL when the policy has the database entry needs (have_country_db:
+   geoip.country_db, have_asn_db: geoip.asn_db), else the static English
+   message that says so. */
+const char *ipallow_geo_entry_needs_db(const struct ipallow_geo_entry *entry,
+				       bool have_country_db, bool have_asn_db);
 /* Writes the normalised text ("country:DE", "asn:64496") into buf. */
 const char *ipallow_geo_entry_to_str(const struct ipallow_geo_entry *entry,
 				     char buf[IPALLOW_GEO_ENTRY_STRLEN]);

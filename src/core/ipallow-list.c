@@ -8,8 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define IPALLOW_SET_NAME_MAX 64
-
 struct list_parser {
 	const char *text;
 	const struct ipallow_parse_ctx *ctx;
@@ -19,65 +17,6 @@ struct list_parser {
 	char *norm;
 	size_t norm_len, norm_alloc;
 };
-
-/* A table: the entry-splitting loops test every byte of the list. */
-static const bool separator_table[256] = {
-	[','] = true, [' '] = true, ['\t'] = true, ['\n'] = true,
-	['\r'] = true, ['\v'] = true, ['\f'] = true,
-};
-
-static bool is_separator(char c)
-{
-	return separator_table[(unsigned char)c];
-}
-
-static bool is_set_name_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		(c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
-}
-
-static void escape_text(const char *text, size_t len, char *buf,
-			size_t bufsize, bool escape_space)
-{
-	size_t i, pos = 0;
-
-	if (bufsize == 0)
-		return;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)text[i];
-		bool plain = c >= 0x20 && c < 0x7f && c != '"' && c != '\\' &&
-			!(escape_space && c == ' ');
-		size_t need = plain ? 1 : 4;
-
-		if (pos + need > IPALLOW_DIAG_TEXT_MAX ||
-		    pos + need + 4 > bufsize) {
-			if (pos + 4 <= bufsize) {
-				memcpy(buf + pos, "...", 3);
-				pos += 3;
-			}
-			break;
-		}
-		if (plain)
-			buf[pos++] = (char)c;
-		else
-			pos += (size_t)snprintf(buf + pos, bufsize - pos,
-						"\\x%02x", c);
-	}
-	buf[pos] = '\0';
-}
-
-void ipallow_escape_text(const char *text, size_t len, char *buf,
-			 size_t bufsize)
-{
-	escape_text(text, len, buf, bufsize, false);
-}
-
-void ipallow_escape_field(const char *text, size_t len, char *buf,
-			  size_t bufsize)
-{
-	escape_text(text, len, buf, bufsize, true);
-}
 
 /* Records a diagnostic; returns -1 only when out of memory. */
 static int __attribute__((format(printf, 7, 8)))
@@ -161,15 +100,9 @@ static int parse_set_ref(struct list_parser *p, unsigned int entry,
 	const char *name = s + 1;
 	size_t name_len = len - 1, i;
 
-	if (name_len == 0 || name_len > IPALLOW_SET_NAME_MAX) {
+	if (!ipallow_set_name_is_valid(name, name_len)) {
 		return diag_add(&list->errors, &list->error_count, entry, offset, s, len,
 			 "invalid set name");
-	}
-	for (i = 0; i < name_len; i++) {
-		if (!is_set_name_char(name[i])) {
-			return diag_add(&list->errors, &list->error_count, entry,
-				 offset, s, len, "invalid set name");
-		}
 	}
 	for (i = 0; i < p->ctx->sets_count; i++) {
 		const struct ipallow_set *set = p->ctx->sets[i];
@@ -200,21 +133,12 @@ static int parse_geo_entry(struct list_parser *p, unsigned int entry,
 	ret = ipallow_geo_entry_parse(s, len, &geo, &error);
 	if (ret == 0)
 		return 0;
-	if (ret < 0) {
+	if (ret > 0)
+		error = ipallow_geo_entry_needs_db(&geo, p->ctx->have_country_db,
+						   p->ctx->have_asn_db);
+	if (error != NULL) {
 		return diag_add(&list->errors, &list->error_count, entry,
 				offset, s, len, "%s", error) < 0 ? -1 : 1;
-	}
-	if (geo.kind == IPALLOW_GEO_COUNTRY && !p->ctx->have_country_db) {
-		return diag_add(&list->errors, &list->error_count, entry,
-				offset, s, len, "country entries need a country "
-				"database (geoip.country_db in the policy)")
-			< 0 ? -1 : 1;
-	}
-	if (geo.kind == IPALLOW_GEO_ASN && !p->ctx->have_asn_db) {
-		return diag_add(&list->errors, &list->error_count, entry,
-				offset, s, len, "asn entries need an ASN "
-				"database (geoip.asn_db in the policy)")
-			< 0 ? -1 : 1;
 	}
 	ipallow_geo_entry_to_str(&geo, buf);
 	if (ipallow_geo_entries_add(&list->geo, &geo) < 0 ||
@@ -240,10 +164,7 @@ static int parse_entry(struct list_parser *p, unsigned int entry,
 	if (ret != 0)
 		return ret < 0 ? -1 : 0;
 
-	ret = ipallow_prefix_parse(s, len, &prefix, &host_bits, &error);
-	if (ret == -2)
-		return -1;
-	if (ret < 0) {
+	if (ipallow_prefix_parse(s, len, &prefix, &host_bits, &error) < 0) {
 		return diag_add(&list->errors, &list->error_count, entry, offset, s,
 			 len, "%s", error);
 	}
@@ -280,12 +201,12 @@ static int list_parse_entries(struct list_parser *p)
 	while (pos < len) {
 		size_t start;
 
-		while (pos < len && is_separator(text[pos]))
+		while (pos < len && ipallow_text_is_separator(text[pos]))
 			pos++;
 		if (pos == len)
 			break;
 		start = pos;
-		while (pos < len && !is_separator(text[pos]))
+		while (pos < len && !ipallow_text_is_separator(text[pos]))
 			pos++;
 		if (++list->entry_count > p->ctx->limits.max_entries) {
 			list->over_limit = true;

@@ -3,10 +3,9 @@
 
 #include "ipallow-radix.h"
 #include "ipallow-geoip.h"
+#include "ipallow-text.h"
 
 struct ipallow_set;
-
-#define IPALLOW_DIAG_TEXT_MAX 64
 
 /* One diagnostic about one list entry. Entries and columns count from 1:
    entry is the number of the non-empty entry, column the byte position in
@@ -16,7 +15,7 @@ struct ipallow_diag {
 	unsigned int column;
 	/* The entry as written, non-printable bytes escaped as \xNN, cut at
 	   IPALLOW_DIAG_TEXT_MAX bytes with "..." appended. */
-	char text[IPALLOW_DIAG_TEXT_MAX + 4 * 4 + 4];
+	char text[IPALLOW_ESCAPED_STRLEN];
 	char message[128];	/* English, for operators */
 };
 /* How many error and warning diagnostics a list keeps (counts are exact). */
@@ -105,14 +104,6 @@ bool ipallow_list_geo_match(const struct ipallow_list *list,
 
 const char *ipallow_diag_format(const struct ipallow_diag *diag,
 				char buf[IPALLOW_DIAG_STRLEN]);
-
-/* Escapes text[0..len) for a log line or diagnostic as described for
-   struct ipallow_diag. */
-void ipallow_escape_text(const char *text, size_t len, char *buf,
-			 size_t bufsize);
-/* The same, escaping spaces as well (for key=value fields in log lines). */
-void ipallow_escape_field(const char *text, size_t len, char *buf,
-			  size_t bufsize);
 
 void ipallow_list_free(struct ipallow_list **list);
 

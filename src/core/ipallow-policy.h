@@ -19,6 +19,9 @@ enum ipallow_on_invalid {
 
 #define IPALLOW_POLICY_DEFAULT_PATH "/etc/dovecot/ipallow.yaml"
 #define IPALLOW_DEFAULT_FIELD "allow_nets"
+/* field: (and so every list's field) is a name of at most this many
+   letters, digits, '_' and '-'. */
+#define IPALLOW_FIELD_NAME_MAX 64
 #define IPALLOW_DEFAULT_REJECT_REASON \
 	"Login from this network is not allowed for this mailbox."
 /* A policy file larger than this is refused. */
@@ -74,6 +77,11 @@ struct ipallow_policy {
 
 	struct ipallow_cache *cache;
 };
+
+/* For the loader (ipallow-policy-load.c): a policy holding the default
+   values, nothing compiled yet (no exempt networks, sets or cache), or
+   NULL when out of memory. Everyone else wants ipallow_policy_defaults(). */
+struct ipallow_policy *ipallow_policy_new(void);
 
 /* Policy with every default. Returns 0, or -1 when out of memory. */
 int ipallow_policy_defaults(struct ipallow_policy **policy_r);

@@ -16,6 +16,7 @@
    client-address path alike. */
 #include "config.h"
 #include "ipallow-prefix.h"
+#include "ipallow-alloc.h"
 
 #include <errno.h>
 #include <libcidr.h>
@@ -324,14 +325,11 @@ static int scan_entry(const char *text, size_t len, bool *ipv6_r,
 
 bool ipallow_prefix_normalise(struct ipallow_prefix *prefix)
 {
-	static const uint8_t mapped_head[12] = {
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
-	};
 	unsigned int bytes, i;
 	bool host_bits = false;
 
 	if (prefix->addr.family == IPALLOW_FAMILY_IPV6 && prefix->len >= 96 &&
-	    memcmp(prefix->addr.bytes, mapped_head, 12) == 0) {
+	    ipallow_addr_is_v4mapped(prefix->addr.bytes)) {
 		/* ::ffff:198.51.100.0/120 is 198.51.100.0/24 */
 		memmove(prefix->addr.bytes, prefix->addr.bytes + 12, 4);
 		memset(prefix->addr.bytes + 4, 0, 12);
@@ -486,6 +484,23 @@ int ipallow_prefix_parse(const char *text, size_t len,
 	return 0;
 }
 
+int ipallow_addr_parse(const char *str, struct ipallow_addr *addr_r,
+		       const char **error_r)
+{
+	struct ipallow_prefix prefix;
+	bool host_bits;
+	size_t len = strlen(str);
+
+	if (memchr(str, '/', len) != NULL) {
+		*error_r = "a client address has no prefix length";
+		return -1;
+	}
+	if (ipallow_prefix_parse(str, len, &prefix, &host_bits, error_r) < 0)
+		return -1;
+	*addr_r = prefix.addr;
+	return 0;
+}
+
 int ipallow_prefix_parse_libcidr(const char *text, size_t len,
 				 struct ipallow_prefix *prefix_r,
 				 bool *host_bits_r, const char **error_r)
@@ -512,9 +527,8 @@ int ipallow_prefix_parse_libcidr(const char *text, size_t len,
 	errno = 0;
 	cidr = cidr_from_str(buf);
 	if (cidr == NULL) {
-		if (errno == ENOMEM)
-			return -2;
-		*error_r = "not an IP address or prefix";
+		*error_r = errno == ENOMEM ? "out of memory" :
+			"not an IP address or prefix";
 		return -1;
 	}
 	memset(prefix_r, 0, sizeof(*prefix_r));
@@ -589,4 +603,28 @@ const char *ipallow_prefix_to_str(const struct ipallow_prefix *prefix,
 	append_small_uint(buf, &pos, prefix->len);
 	buf[pos] = '\0';
 	return buf;
+}
+
+int ipallow_prefix_array_add(struct ipallow_prefix_array *arr,
+			     const struct ipallow_prefix *prefix)
+{
+	if (arr->count == arr->alloc) {
+		size_t new_alloc = arr->alloc == 0 ? 16 : arr->alloc * 2;
+		struct ipallow_prefix *prefixes =
+			ipallow_reallocarray(arr->prefixes, new_alloc,
+					     sizeof(*prefixes));
+
+		if (prefixes == NULL)
+			return -1;
+		arr->prefixes = prefixes;
+		arr->alloc = new_alloc;
+	}
+	arr->prefixes[arr->count++] = *prefix;
+	return 0;
+}
+
+void ipallow_prefix_array_free(struct ipallow_prefix_array *arr)
+{
+	ipallow_free(arr->prefixes);
+	memset(arr, 0, sizeof(*arr));
 }

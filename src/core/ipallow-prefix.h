@@ -18,14 +18,19 @@ struct ipallow_prefix {
 
    Returns 0 and fills *prefix_r (normalised; *host_bits_r tells whether
    host bits were set and cleared), or -1 with a static English message in
-   *error_r (-2, out of memory, is kept for callers but no longer
-   happens). */
+   *error_r. */
 int ipallow_prefix_parse(const char *text, size_t len,
 			 struct ipallow_prefix *prefix_r, bool *host_bits_r,
 			 const char **error_r);
+/* Parses one client address, with the same strict grammar as a list entry
+   but without a prefix length. Returns 0 and fills *addr_r (normalised), or
+   -1 with a static English message in *error_r. */
+int ipallow_addr_parse(const char *str, struct ipallow_addr *addr_r,
+		       const char **error_r);
 /* The same scanner with libcidr converting what it accepted: the
    independent reference the tests and fuzz-list compare
-   ipallow_prefix_parse() against. Returns -2 when out of memory. */
+   ipallow_prefix_parse() against. Returns as it does; when libcidr runs
+   out of memory, -1 with errno ENOMEM and *error_r "out of memory". */
 int ipallow_prefix_parse_libcidr(const char *text, size_t len,
 				 struct ipallow_prefix *prefix_r,
 				 bool *host_bits_r, const char **error_r);
@@ -43,5 +48,18 @@ bool ipallow_prefix_contains(const struct ipallow_prefix *prefix,
 /* Writes "addr/len" into buf and returns buf. */
 const char *ipallow_prefix_to_str(const struct ipallow_prefix *prefix,
 				  char buf[IPALLOW_ADDR_STRLEN]);
+
+/* Growable array of prefixes, used while reading lists, sets and
+   groups. Zero-initialised is empty. */
+struct ipallow_prefix_array {
+	struct ipallow_prefix *prefixes;
+	size_t count, alloc;
+};
+
+/* Appends; returns 0 or -1 when out of memory. */
+int ipallow_prefix_array_add(struct ipallow_prefix_array *arr,
+			     const struct ipallow_prefix *prefix);
+/* Frees the prefixes and leaves arr empty. */
+void ipallow_prefix_array_free(struct ipallow_prefix_array *arr);
 
 #endif

@@ -2,42 +2,19 @@
 #include "config.h"
 #include "ipallow-set.h"
 #include "ipallow-alloc.h"
-#include "ipallow-list.h"
+#include "ipallow-file.h"
+#include "ipallow-text.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* A set file larger than this is refused (a million prefixes take about
    20 MB of text). */
 #define IPALLOW_SET_FILE_MAX_BYTES (256 * 1024 * 1024)
 
-int ipallow_prefix_array_add(struct ipallow_prefix_array *arr,
-			     const struct ipallow_prefix *prefix)
+bool ipallow_set_name_is_valid(const char *name, size_t len)
 {
-	if (arr->count == arr->alloc) {
-		size_t new_alloc = arr->alloc == 0 ? 16 : arr->alloc * 2;
-		struct ipallow_prefix *prefixes =
-			ipallow_reallocarray(arr->prefixes, new_alloc,
-					     sizeof(*prefixes));
-
-		if (prefixes == NULL)
-			return -1;
-		arr->prefixes = prefixes;
-		arr->alloc = new_alloc;
-	}
-	arr->prefixes[arr->count++] = *prefix;
-	return 0;
-}
-
-void ipallow_prefix_array_free(struct ipallow_prefix_array *arr)
-{
-	ipallow_free(arr->prefixes);
-	memset(arr, 0, sizeof(*arr));
+	return len <= IPALLOW_SET_NAME_MAX &&
+		ipallow_text_is_name(name, len, true);
 }
 
 static const struct {
@@ -63,38 +40,17 @@ int ipallow_group_add(const char *name, struct ipallow_prefix_array *arr)
 
 	for (i = 0; i < sizeof(ipallow_groups) / sizeof(ipallow_groups[0]); i++) {
 		const char *text = ipallow_groups[i].prefix;
-		int ret;
 
 		if (strcmp(ipallow_groups[i].group, name) != 0)
 			continue;
 		found = true;
-		ret = ipallow_prefix_parse(text, strlen(text), &prefix,
-					   &host_bits, &error);
-		if (ret == -2 || ipallow_prefix_array_add(arr, &prefix) < 0)
-			return -1;
 		/* The table above is ours; it always parses. */
-		if (ret < 0)
+		if (ipallow_prefix_parse(text, strlen(text), &prefix,
+					 &host_bits, &error) < 0 ||
+		    ipallow_prefix_array_add(arr, &prefix) < 0)
 			return -1;
 	}
 	return found ? 1 : 0;
-}
-
-static char * __attribute__((format(printf, 1, 2)))
-set_error(const char *fmt, ...)
-{
-	va_list args;
-	char *str;
-	int len;
-
-	va_start(args, fmt);
-	len = vsnprintf(NULL, 0, fmt, args);
-	va_end(args);
-	if (len < 0 || (str = ipallow_malloc((size_t)len + 1)) == NULL)
-		return NULL;
-	va_start(args, fmt);
-	vsnprintf(str, (size_t)len + 1, fmt, args);
-	va_end(args);
-	return str;
 }
 
 int ipallow_set_buffer_read(const char *data, size_t size, const char *name,
@@ -102,6 +58,19 @@ int ipallow_set_buffer_read(const char *data, size_t size, const char *name,
 {
 	return ipallow_set_buffer_read_geo(data, size, name, arr, NULL, false,
 					   false, error_r);
+}
+
+/* "name:line:column: "entry": error" into *error_r; returns -1. */
+static int line_error(const char *name, size_t line_no, size_t column,
+		      const char *text, size_t len, const char *error,
+		      char **error_r)
+{
+	char escaped[IPALLOW_ESCAPED_STRLEN];
+
+	ipallow_escape_text(text, len, escaped, sizeof(escaped));
+	*error_r = ipallow_strdup_printf("%s:%zu:%zu: \"%s\": %s", name,
+					 line_no, column, escaped, error);
+	return -1;
 }
 
 /* A country: or asn: line. Returns 1 when it was one (added), 0 when it
@@ -112,7 +81,6 @@ static int set_geo_line(const char *text, size_t len, const char *name,
 			bool have_asn_db, char **error_r)
 {
 	struct ipallow_geo_entry entry;
-	char escaped[IPALLOW_DIAG_TEXT_MAX + 20];
 	const char *error;
 	int ret;
 
@@ -121,18 +89,11 @@ static int set_geo_line(const char *text, size_t len, const char *name,
 		return 0;
 	if (ret > 0 && geo == NULL)
 		error = "country: and asn: entries are not allowed here";
-	else if (ret > 0 && entry.kind == IPALLOW_GEO_COUNTRY && !have_country_db)
-		error = "country entries need a country database "
-			"(geoip.country_db in the policy)";
-	else if (ret > 0 && entry.kind == IPALLOW_GEO_ASN && !have_asn_db)
-		error = "asn entries need an ASN database (geoip.asn_db in "
-			"the policy)";
-	else if (ret > 0)
+	else if (ret > 0 &&
+		 (error = ipallow_geo_entry_needs_db(&entry, have_country_db,
+						     have_asn_db)) == NULL)
 		return ipallow_geo_entries_add(geo, &entry) < 0 ? -1 : 1;
-	ipallow_escape_text(text, len, escaped, sizeof(escaped));
-	*error_r = set_error("%s:%zu:%zu: \"%s\": %s", name, line_no, column,
-			     escaped, error);
-	return -1;
+	return line_error(name, line_no, column, text, len, error, error_r);
 }
 
 int ipallow_set_buffer_read_geo(const char *data, size_t size,
@@ -169,8 +130,9 @@ int ipallow_set_buffer_read_geo(const char *data, size_t size,
 			continue;
 		for (i = start; i < end; i++) {
 			if (line[i] == ' ' || line[i] == '\t' || line[i] == ',') {
-				*error_r = set_error("%s:%zu:%zu: one prefix per line",
-						     name, line_no, i + 1);
+				*error_r = ipallow_strdup_printf(
+					"%s:%zu:%zu: one prefix per line",
+					name, line_no, i + 1);
 				return -1;
 			}
 		}
@@ -181,18 +143,10 @@ int ipallow_set_buffer_read_geo(const char *data, size_t size,
 			return -1;
 		if (ret > 0)
 			continue;
-		ret = ipallow_prefix_parse(line + start, end - start, &prefix,
-					   &host_bits, &error);
-		if (ret == -2)
-			return -1;
-		if (ret < 0) {
-			char text[IPALLOW_DIAG_TEXT_MAX + 20];
-
-			ipallow_escape_text(line + start, end - start, text,
-					    sizeof(text));
-			*error_r = set_error("%s:%zu:%zu: \"%s\": %s", name,
-					     line_no, start + 1, text, error);
-			return -1;
+		if (ipallow_prefix_parse(line + start, end - start, &prefix,
+					 &host_bits, &error) < 0) {
+			return line_error(name, line_no, start + 1, line + start,
+					  end - start, error, error_r);
 		}
 		if (ipallow_prefix_array_add(arr, &prefix) < 0)
 			return -1;
@@ -213,53 +167,14 @@ int ipallow_set_file_read_geo(const char *path,
 			      bool have_country_db, bool have_asn_db,
 			      char **error_r)
 {
-	struct stat st;
 	char *data;
-	size_t done = 0;
-	int fd, ret;
+	size_t size;
+	int ret;
 
-	*error_r = NULL;
-	memset(&st, 0, sizeof(st));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		*error_r = set_error("%s: %s", path, strerror(errno));
+	if (ipallow_file_read(path, IPALLOW_SET_FILE_MAX_BYTES, &data, &size,
+			      error_r) <= 0)
 		return -1;
-	}
-	errno = 0;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    st.st_size > IPALLOW_SET_FILE_MAX_BYTES) {
-		int err = errno;
-
-		*error_r = set_error("%s: %s", path,
-				     err != 0 && !S_ISREG(st.st_mode) ?
-				     strerror(err) :
-				     !S_ISREG(st.st_mode) ? "not a regular file" :
-				     "file is larger than 256 MiB");
-		close(fd);
-		return -1;
-	}
-	data = ipallow_malloc((size_t)st.st_size + 1);
-	if (data == NULL) {
-		close(fd);
-		return -1;
-	}
-	while (done < (size_t)st.st_size) {
-		ssize_t n = read(fd, data + done, (size_t)st.st_size - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			*error_r = set_error("%s: %s", path, n == 0 ?
-					     "file shrank while being read" :
-					     strerror(errno));
-			ipallow_free(data);
-			close(fd);
-			return -1;
-		}
-		done += (size_t)n;
-	}
-	close(fd);
-	ret = ipallow_set_buffer_read_geo(data, done, path, arr, geo,
+	ret = ipallow_set_buffer_read_geo(data, size, path, arr, geo,
 					  have_country_db, have_asn_db, error_r);
 	ipallow_free(data);
 	return ret;

@@ -12,16 +12,11 @@ struct ipallow_set {
 	struct ipallow_geo_entries geo;	/* country: and asn: entries */
 };
 
-/* Growable array of prefixes, used while reading sets and groups. */
-struct ipallow_prefix_array {
-	struct ipallow_prefix *prefixes;
-	size_t count, alloc;
-};
-
-/* Appends; returns 0 or -1 when out of memory. */
-int ipallow_prefix_array_add(struct ipallow_prefix_array *arr,
-			     const struct ipallow_prefix *prefix);
-void ipallow_prefix_array_free(struct ipallow_prefix_array *arr);
+/* Set names (the policy's "sets:" keys, "@name" in lists): 1 to
+   IPALLOW_SET_NAME_MAX letters, digits, '_', '-' and '.'. */
+#define IPALLOW_SET_NAME_MAX 64
+/* True if name[0..len) is a valid set name. */
+bool ipallow_set_name_is_valid(const char *name, size_t len);
 
 /* Appends the networks of a built-in group ("private", "loopback",
    "link-local"). Returns 1 if name is a group, 0 if it is not, -1 when out

@@ -488,43 +488,6 @@ START_TEST(test_list_set_name_length)
 }
 END_TEST
 
-static const struct escape_case {
-	const char *in;
-	size_t bufsize;
-	const char *want;
-} escape_cases[] = {
-	{ "abc", 100, "abc" },
-	{ "", 100, "" },
-	{ "a\"b\\c", 100, "a\\x22b\\x5cc" },
-	{ "\x01\t\n\x7f\x80\xff", 100, "\\x01\\x09\\x0a\\x7f\\x80\\xff" },
-	{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 100,
-	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" },
-	{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab", 100,
-	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa..." },
-	/* an escape that would pass 64 bytes is not split */
-	{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\x01", 100,
-	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa..." },
-	/* a small buffer: cut with room for "..." and the NUL */
-	{ "abcdefghij", 8, "abcd..." },
-	{ "abc", 4, "..." },
-	{ "\x01\x02", 8, "\\x01..." },
-	{ "abc", 1, "" },
-};
-
-START_TEST(test_escape_text)
-{
-	const struct escape_case *c = &escape_cases[_i];
-	char buf[128];
-
-	memset(buf, 'Z', sizeof(buf));
-	ipallow_escape_text(c->in, strlen(c->in), buf, c->bufsize);
-	ck_assert_msg(strcmp(buf, c->want) == 0, "case %d: \"%s\": got \"%s\"",
-		      _i, c->in, buf);
-	ck_assert_msg(buf[c->bufsize] == 'Z', "case %d: wrote past the buffer",
-		      _i);
-}
-END_TEST
-
 START_TEST(test_diag_format)
 {
 	struct ipallow_diag diag;
@@ -571,7 +534,6 @@ static Suite *list_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("diagnostics");
-	tcase_add_loop_test(tc, test_escape_text, 0, N_ELEMENTS(escape_cases));
 	tcase_add_test(tc, test_diag_format);
 	suite_add_tcase(s, tc);
 	return s;

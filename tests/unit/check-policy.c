@@ -493,52 +493,6 @@ static const struct error_case error_cases[] = {
 	  "test.yaml:2:3: set names are letters, digits, '_', '-' and '.'" },
 	{ "sets:\n  aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa: []\n",
 	  0, "test.yaml:2:3: set names are letters, digits, '_', '-' and '.'" },
-	/* aliases are refused, anchors alone are harmless */
-	{ "mode: &m enforce\nunknown_ip: *m\n", 0,
-	  "test.yaml:2:13: YAML aliases are not allowed" },
-	{ "sets:\n  a: &s [1.2.3.4]\n  b: *s\n", 0,
-	  "test.yaml:3:6: YAML aliases are not allowed" },
-	{ "x: &a [*a]\n", 0, "test.yaml:1:8: YAML aliases are not allowed" },
-	/* nesting */
-	{ "sets:\n  a: [[1.2.3.4]]\n", 0,
-	  "test.yaml:2:7: nesting is deeper than the policy allows" },
-	{ "exempt:\n  services: [[a]]\n", 0,
-	  "test.yaml:2:14: nesting is deeper than the policy allows" },
-	{ "a:\n  b:\n    c:\n      d: 1\n", 0,
-	  "test.yaml:4:7: nesting is deeper than the policy allows" },
-	{ "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]"
-	  "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n", 0,
-	  "test.yaml:1:4: nesting is deeper than the policy allows" },
-	/* one document */
-	{ "mode: enforce\n---\nmode: report\n", 0,
-	  "test.yaml:2:1: only one YAML document is allowed" },
-	{ "---\nmode: enforce\n...\n---\n", 0,
-	  "test.yaml:4:1: only one YAML document is allowed" },
-	/* syntax and encoding */
-	{ "mode: [enforce\n", 0,
-	  "test.yaml:2:1: YAML syntax error: did not find expected ',' or ']' "
-	  "while parsing a flow sequence" },
-	{ "mode: enforce\n\tfield: x\n", 0,
-	  "test.yaml:2:1: YAML syntax error: found a tab character that "
-	  "violates indentation while scanning a plain scalar" },
-	{ "mode: \"enforce\n", 0,
-	  "test.yaml:2:1: YAML syntax error: found unexpected end of stream "
-	  "while scanning a quoted scalar" },
-	{ "mode: \xff\n", 0,
-	  "test.yaml:1:7: YAML syntax error: invalid leading UTF-8 octet" },
-	{ "mode: enforce\nfield: \xc3\n", 0,
-	  "test.yaml:2:9: YAML syntax error: invalid trailing UTF-8 octet" },
-	{ "mode: enforce\r\nfield: x\xc3\xa9\xff\n", 0,
-	  "test.yaml:2:10: YAML syntax error: invalid leading UTF-8 octet" },
-	{ "mode: enforce\nfield: ab\x01\n", 0,
-	  "test.yaml:2:10: YAML syntax error: control characters are not "
-	  "allowed" },
-	/* NUL bytes, wherever they are */
-	{ "mode: enforce\nfield: a\0b\n", 24,
-	  "test.yaml:2:9: file contains a NUL byte" },
-	{ "\0", 1, "test.yaml:1:1: file contains a NUL byte" },
-	{ "# \xc3\xa9\xc3\xa9\r\n\0", 9, "test.yaml:2:1: file contains a NUL byte" },
-	{ "# x\n# \xc3\xa9\0", 9, "test.yaml:2:4: file contains a NUL byte" },
 };
 
 START_TEST(test_policy_errors)
@@ -795,57 +749,6 @@ START_TEST(test_policy_set_file_errors)
 }
 END_TEST
 
-/* The set file reader on its own. */
-static const struct setbuf_case {
-	const char *data;
-	size_t count;		/* prefixes read, when valid */
-	const char *error;	/* or the exact error */
-} setbuf_cases[] = {
-	{ "", 0, NULL },
-	{ "\n\n\n", 0, NULL },
-	{ "# only a comment", 0, NULL },
-	{ "1.2.3.4", 1, NULL },
-	{ "1.2.3.4\n", 1, NULL },
-	{ "1.2.3.4\r\n5.6.7.8\r\n", 2, NULL },
-	{ "  1.2.3.4  \n\t5.6.7.8\t\n", 2, NULL },
-	{ "1.2.3.4# no blank before the comment\n", 1, NULL },
-	{ "1.2.3.4/24\n", 1, NULL },	/* host bits: the network */
-	{ "::/0\n0.0.0.0/0\n", 2, NULL },
-	{ "1.2.3.4\n\n  # x\n10/8\n", 0, "s.nets:4:1: \"10/8\": IPv4 shorthand "
-	  "is not allowed" },
-	{ "1.2.3.4, 5.6.7.8\n", 0, "s.nets:1:8: one prefix per line" },
-	{ "\t 1.2.3.4\t5.6.7.8\n", 0, "s.nets:1:10: one prefix per line" },
-	{ "@office\n", 0, "s.nets:1:1: \"@office\": invalid character in IPv4 "
-	  "address" },
-	{ "  host.example.com # x\n", 0, "s.nets:1:3: \"host.example.com\": host "
-	  "names are not allowed, only IP addresses" },
-	{ "\xef\xbb\xbf" "1.2.3.4\n", 0, "s.nets:1:1: \"\\xef\\xbb\\xbf1.2.3.4\": "
-	  "invalid character in IPv4 address" },
-};
-
-START_TEST(test_set_buffer_read)
-{
-	const struct setbuf_case *c = &setbuf_cases[_i];
-	struct ipallow_prefix_array arr = { NULL, 0, 0 };
-	char *error = NULL;
-	int ret;
-
-	ret = ipallow_set_buffer_read(c->data, strlen(c->data), "s.nets", &arr,
-				      &error);
-	if (c->error == NULL) {
-		ck_assert_msg(ret == 0, "case %d: \"%s\": %s", _i, c->data, error);
-		ck_assert_msg(arr.count == c->count, "case %d: \"%s\": %zu "
-			      "prefixes", _i, c->data, arr.count);
-	} else {
-		ck_assert_msg(ret == -1, "case %d: \"%s\": accepted", _i, c->data);
-		ck_assert_msg(error != NULL && strcmp(error, c->error) == 0,
-			      "case %d: \"%s\": error '%s'", _i, c->data, error);
-	}
-	free(error);
-	ipallow_prefix_array_free(&arr);
-}
-END_TEST
-
 START_TEST(test_policy_file_errors)
 {
 	struct ipallow_policy *policy = NULL;
@@ -927,7 +830,6 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_policy_set_files);
 	tcase_add_test(tc, test_policy_set_file_errors);
 	tcase_add_test(tc, test_policy_file_errors);
-	tcase_add_loop_test(tc, test_set_buffer_read, 0, N_ELEMENTS(setbuf_cases));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,5 +1,5 @@
-/* One list entry and one client address: the SPEC §3 grammar, row by
-   row. Every invalid row asserts the exact message an operator reads. */
+/* One list entry: the SPEC §3 grammar, row by row (client addresses:
+   check-addr.c). Every invalid row asserts the exact message an operator reads. */
 #include "test-common.h"
 #include "ipallow-prefix.h"
 
@@ -357,35 +357,6 @@ START_TEST(test_prefix_parse_unterminated)
 }
 END_TEST
 
-/* Client addresses (ipallow_addr_parse): the same grammar without a
-   length; mapped clients are IPv4 clients. */
-static const struct addr_case {
-	const char *in;
-	enum ipallow_family family;	/* NONE: invalid */
-	const char *want;		/* canonical text, or the error */
-} addr_cases[] = {
-	{ "198.51.100.7", IPALLOW_FAMILY_IPV4, "198.51.100.7" },
-	{ "0.0.0.0", IPALLOW_FAMILY_IPV4, "0.0.0.0" },
-	{ "::ffff:198.51.100.7", IPALLOW_FAMILY_IPV4, "198.51.100.7" },
-	{ "::FFFF:c633:6407", IPALLOW_FAMILY_IPV4, "198.51.100.7" },
-	{ "0:0:0:0:0:ffff:10.0.0.1", IPALLOW_FAMILY_IPV4, "10.0.0.1" },
-	{ "::198.51.100.7", IPALLOW_FAMILY_IPV6, "::198.51.100.7" },
-	{ "64:ff9b::198.51.100.7", IPALLOW_FAMILY_IPV6, "64:ff9b::c633:6407" },
-	{ "2001:DB8::1", IPALLOW_FAMILY_IPV6, "2001:db8::1" },
-	{ "::", IPALLOW_FAMILY_IPV6, "::" },
-	{ "::1", IPALLOW_FAMILY_IPV6, "::1" },
-	{ "198.51.100.7/32", IPALLOW_FAMILY_NONE,
-	  "a client address has no prefix length" },
-	{ "::1/128", IPALLOW_FAMILY_NONE, "a client address has no prefix length" },
-	{ "010.0.0.1", IPALLOW_FAMILY_NONE, msg_leading_zero },
-	{ "10.1", IPALLOW_FAMILY_NONE, msg_shorthand },
-	{ "fe80::1%eth0", IPALLOW_FAMILY_NONE, msg_zone },
-	{ "[::1]", IPALLOW_FAMILY_NONE, msg_brackets },
-	{ "1.2.3.4:993", IPALLOW_FAMILY_NONE, msg_ports },
-	{ "localhost", IPALLOW_FAMILY_NONE, msg_host },
-	{ "", IPALLOW_FAMILY_NONE, "empty address" },
-};
-
 /* The scanner's own conversion against libcidr's on random text:
    well-formed addresses in every spelling (groups with and without
    leading zeros, upper and lower case, "::" anywhere, IPv4 tails,
@@ -485,69 +456,6 @@ START_TEST(test_prefix_parse_libcidr_random)
 }
 END_TEST
 
-START_TEST(test_addr_parse)
-{
-	const struct addr_case *c = &addr_cases[_i];
-	struct ipallow_addr addr, ref;
-	char buf[IPALLOW_ADDR_STRLEN];
-	const char *error = NULL;
-	int ret;
-
-	ret = ipallow_addr_parse(c->in, &addr, &error);
-	if (c->family == IPALLOW_FAMILY_NONE) {
-		ck_assert_msg(ret == -1, "case %d: \"%s\": accepted", _i, c->in);
-		ck_assert_msg(strcmp(error, c->want) == 0,
-			      "case %d: \"%s\": error \"%s\", want \"%s\"", _i,
-			      c->in, error, c->want);
-		return;
-	}
-	ck_assert_msg(ret == 0, "case %d: \"%s\": rejected: %s", _i, c->in,
-		      error);
-	ck_assert_msg(addr.family == c->family, "case %d: \"%s\": family %d",
-		      _i, c->in, addr.family);
-	ck_assert_msg(strcmp(ipallow_addr_to_str(&addr, buf), c->want) == 0,
-		      "case %d: \"%s\": got %s, want %s", _i, c->in, buf,
-		      c->want);
-	/* the same address as the adapters build it from struct ip_addr */
-	ref = test_addr(c->in);
-	ck_assert_msg(ipallow_addr_equals(&addr, &ref),
-		      "case %d: \"%s\": differs from inet_pton", _i, c->in);
-}
-END_TEST
-
-START_TEST(test_addr_basics)
-{
-	static const uint8_t mapped[16] = {
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1
-	};
-	static const uint8_t compat[16] = {
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 192, 0, 2, 1
-	};
-	static const uint8_t v4[4] = { 192, 0, 2, 1 };
-	struct ipallow_addr a, b;
-	char buf[IPALLOW_ADDR_STRLEN];
-
-	ipallow_addr_set_ipv6(&a, mapped);
-	ipallow_addr_set_ipv4(&b, v4);
-	ck_assert_int_eq(a.family, IPALLOW_FAMILY_IPV4);
-	ck_assert(ipallow_addr_equals(&a, &b));
-	ck_assert_str_eq(ipallow_addr_to_str(&a, buf), "192.0.2.1");
-
-	ipallow_addr_set_ipv6(&a, compat);
-	ck_assert_int_eq(a.family, IPALLOW_FAMILY_IPV6);
-	ck_assert(!ipallow_addr_equals(&a, &b));
-	ck_assert_str_eq(ipallow_addr_to_str(&a, buf), "::192.0.2.1");
-
-	ipallow_addr_set_none(&a);
-	ck_assert_int_eq(a.family, IPALLOW_FAMILY_NONE);
-	ck_assert_str_eq(ipallow_addr_to_str(&a, buf), "unknown");
-	ipallow_addr_set_none(&b);
-	ck_assert(ipallow_addr_equals(&a, &b));
-	b = test_addr("0.0.0.0");
-	ck_assert(!ipallow_addr_equals(&a, &b));
-}
-END_TEST
-
 /* ipallow_prefix_contains() is the reference the radix tree is tested
    against, so it gets its own rows. */
 static const struct contains_case {
@@ -624,11 +532,6 @@ static Suite *prefix_suite(void)
 	tcase_add_loop_test(tc, test_prefix_parse, 0, N_ELEMENTS(prefix_cases));
 	tcase_add_test(tc, test_prefix_parse_unterminated);
 	tcase_add_test(tc, test_prefix_parse_libcidr_random);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("client address");
-	tcase_add_loop_test(tc, test_addr_parse, 0, N_ELEMENTS(addr_cases));
-	tcase_add_test(tc, test_addr_basics);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("contains");
