@@ -27,7 +27,7 @@
 #include "ipallow-dovecot.h"
 #include "ipallow-decide.h"
 #include "ipallow-list.h"
-#include "ipallow-log.h"
+#include "ipallow-message.h"
 #include "ipallow-policy.h"
 
 #include <stdlib.h>
@@ -173,7 +173,7 @@ passdb_ipallow_log_quiet(struct auth_request *request,
 			 const struct ipallow_log_ctx *ctx,
 			 const struct ipallow_decision *dec, const char *suffix)
 {
-	char line[IPALLOW_LOG_LINE_MAX];
+	char line[IPALLOW_MESSAGE_MAX];
 	struct event_passthrough *e;
 	struct event *event = ipallow_request_event(request);
 
@@ -182,7 +182,7 @@ passdb_ipallow_log_quiet(struct auth_request *request,
 		add_str("result", ipallow_result_to_string(dec->result))->
 		add_str("rule", ipallow_rule_to_string(dec->rule))->
 		add_str("service", ctx->service == NULL ? "" : ctx->service);
-	(void)ipallow_log_decision(dec, ctx, line, sizeof(line));
+	(void)ipallow_message_decision(dec, ctx, line, sizeof(line));
 	e_debug(e->event(), IPALLOW_LOG_PREFIX"%s%s [not logged at info: "
 		"repeated within %d s]", line, suffix, IPALLOW_QUIET_SECS);
 	event_unref(&event);

@@ -10,7 +10,7 @@
 #include "ipallow-cli.h"
 #include "ipallow-decide.h"
 #include "ipallow-cache.h"
-#include "ipallow-log.h"
+#include "ipallow-message.h"
 
 #define CHECK_MAX_FIELDS 32
 
@@ -91,7 +91,7 @@ int cmd_check(int argc, char **argv)
 	struct ipallow_request req;
 	struct ipallow_decision dec;
 	struct check_fields fields;
-	char rule[IPALLOW_LIST_NAME_MAX + 32], line[IPALLOW_LOG_LINE_MAX];
+	char rule[IPALLOW_LIST_NAME_MAX + 32], line[IPALLOW_MESSAGE_MAX];
 	struct ipallow_log_ctx log_ctx;
 	char *eq;
 	bool goes_on;
@@ -195,9 +195,9 @@ int cmd_check(int argc, char **argv)
 	log_ctx.service = req.service;
 	log_ctx.client_ip = req.client_ip;
 	log_ctx.field = policy->field;
-	if (ipallow_log_bad_mode(&dec, &log_ctx, line, sizeof(line)) != NULL)
+	if (ipallow_message_bad_mode(&dec, &log_ctx, line, sizeof(line)) != NULL)
 		printf("  warning: %s\n", line);
-	if (ipallow_log_geoip_error(&dec, &log_ctx, line, sizeof(line)) != NULL)
+	if (ipallow_message_geoip_error(&dec, &log_ctx, line, sizeof(line)) != NULL)
 		printf("  warning: %s\n", line);
 	if (dec.error_count > 0) {
 		const struct ipallow_list *list;

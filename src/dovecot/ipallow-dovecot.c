@@ -36,19 +36,19 @@ void ipallow_dovecot_log(struct event *event,
 			 const struct ipallow_decision *dec,
 			 const char *suffix)
 {
-	char line[IPALLOW_LOG_LINE_MAX];
+	char line[IPALLOW_MESSAGE_MAX];
 	struct event_passthrough *e;
 	const char *invalid;
 
 	if (policy != NULL) {
-		invalid = ipallow_log_invalid(dec, ctx, policy->on_invalid,
+		invalid = ipallow_message_invalid(dec, ctx, policy->on_invalid,
 					      line, sizeof(line));
 		if (invalid != NULL)
 			e_warning(event, IPALLOW_LOG_PREFIX"%s", invalid);
 	}
-	if (ipallow_log_bad_mode(dec, ctx, line, sizeof(line)) != NULL)
+	if (ipallow_message_bad_mode(dec, ctx, line, sizeof(line)) != NULL)
 		e_warning(event, IPALLOW_LOG_PREFIX"%s", line);
-	if (ipallow_log_geoip_error(dec, ctx, line, sizeof(line)) != NULL)
+	if (ipallow_message_geoip_error(dec, ctx, line, sizeof(line)) != NULL)
 		e_error(event, IPALLOW_LOG_PREFIX"%s", line);
 
 	e = event_create_passthrough(event)->
@@ -58,7 +58,7 @@ void ipallow_dovecot_log(struct event *event,
 		add_str("service", ctx->service == NULL ? "" : ctx->service)->
 		add_str("list", ipallow_list_source_to_string(dec->list_source))->
 		add_str("list_cache", ipallow_list_cache_to_string(dec->list_cache));
-	if (!ipallow_log_is_notable(dec)) {
+	if (!ipallow_message_is_notable(dec)) {
 		/* allow, exempt, unrestricted: a debug line, formatted only
 		   when someone reads debug lines or a metric wants the event
 		   (event_want_debug() says both); most logins are these */
@@ -68,11 +68,11 @@ void ipallow_dovecot_log(struct event *event,
 			event_send_abort(ev);
 			return;
 		}
-		(void)ipallow_log_decision(dec, ctx, line, sizeof(line));
+		(void)ipallow_message_decision(dec, ctx, line, sizeof(line));
 		e_debug(ev, IPALLOW_LOG_PREFIX"%s%s", line, suffix);
 		return;
 	}
-	(void)ipallow_log_decision(dec, ctx, line, sizeof(line));
+	(void)ipallow_message_decision(dec, ctx, line, sizeof(line));
 	if (dec->rule == IPALLOW_RULE_NO_POLICY) {
 		e_error(e->event(), IPALLOW_LOG_PREFIX"%s: %s", line,
 			load_error == NULL ? "policy not loaded" : load_error);

@@ -6,7 +6,7 @@
    decision with its event, so that a login and a session are reported in
    the same words. Needs lib.h (and so Dovecot's headers) before it. */
 
-#include "ipallow-log.h"
+#include "ipallow-message.h"
 
 struct ip_addr;
 struct event;

@@ -31,7 +31,7 @@
 #include "ipallow-addr.h"
 #include "ipallow-decide.h"
 #include "ipallow-dovecot.h"
-#include "ipallow-log.h"
+#include "ipallow-message.h"
 #include "ipallow-policy.h"
 
 #include <sys/socket.h>
@@ -64,8 +64,8 @@ static const char *const ipallow_internal_services[] = {
    again. A policy that did not load is kept too (policy NULL), so that a
    broken file costs one error line per process, not one parse per session;
    every session it governs is refused. */
-struct ipallow_loaded_policy {
-	struct ipallow_loaded_policy *next;
+struct ipallow_mail_policy {
+	struct ipallow_mail_policy *next;
 	char *path;
 	struct ipallow_policy *policy;	/* NULL: not loaded */
 	char *error;			/* why not */
@@ -73,9 +73,9 @@ struct ipallow_loaded_policy {
 
 const char *ipallow_plugin_version = DOVECOT_ABI_VERSION;
 
-static struct ipallow_loaded_policy *ipallow_policies = NULL;
+static struct ipallow_mail_policy *ipallow_mail_policies = NULL;
 
-static bool ipallow_service_is_internal(const char *service)
+static bool ipallow_mail_service_is_internal(const char *service)
 {
 	return service != NULL &&
 		str_array_find(ipallow_internal_services, service);
@@ -84,7 +84,7 @@ static bool ipallow_service_is_internal(const char *service)
 /* The value of field in the userdb reply: NULL when absent, "" when the
    userdb returned the bare key (an empty value). */
 static const char *
-ipallow_userdb_field(const struct mail_user *user, const char *field)
+ipallow_mail_userdb_field(const struct mail_user *user, const char *field)
 {
 	const char *const *fieldp;
 	size_t len = strlen(field);
@@ -107,29 +107,29 @@ ipallow_userdb_field(const struct mail_user *user, const char *field)
    peer, a webmail host, or its service is exempt: SPEC 9.5) says so in
    the userdb reply, since this process cannot see the real peer; the
    mark is then not enforced here either. */
-static const char *ipallow_session_get_field(void *context, const char *name)
+static const char *ipallow_mail_get_field(void *context, const char *name)
 {
 	struct mail_user *user = context;
 
 	if (strcmp(name, IPALLOW_PASSWORD_CHANGE_FIELD) == 0 &&
-	    ipallow_password_change_marked(ipallow_userdb_field(user,
+	    ipallow_password_change_marked(ipallow_mail_userdb_field(user,
 			IPALLOW_PASSWORD_CHANGE_EXEMPTED_FIELD)))
 		return NULL;
-	return ipallow_userdb_field(user, name);
+	return ipallow_mail_userdb_field(user, name);
 }
 
-static struct ipallow_loaded_policy *
+static struct ipallow_mail_policy *
 ipallow_mail_policy_get(const char *path)
 {
-	struct ipallow_loaded_policy *lp;
+	struct ipallow_mail_policy *lp;
 	char *error = NULL;
 
-	for (lp = ipallow_policies; lp != NULL; lp = lp->next) {
+	for (lp = ipallow_mail_policies; lp != NULL; lp = lp->next) {
 		if (strcmp(lp->path, path) == 0)
 			return lp;
 	}
 
-	lp = i_new(struct ipallow_loaded_policy, 1);
+	lp = i_new(struct ipallow_mail_policy, 1);
 	lp->path = i_strdup(path);
 	/* SPEC §9.1: only the built-in default (no setting) may be
 	   missing; a configured path must exist. */
@@ -144,16 +144,16 @@ ipallow_mail_policy_get(const char *path)
 		i_info(IPALLOW_LOG_PREFIX"policy file %s not found, "
 		       "using built-in defaults", path);
 	}
-	lp->next = ipallow_policies;
-	ipallow_policies = lp;
+	lp->next = ipallow_mail_policies;
+	ipallow_mail_policies = lp;
 	return lp;
 }
 
 static void ipallow_mail_policies_free(void)
 {
-	struct ipallow_loaded_policy *lp, *next;
+	struct ipallow_mail_policy *lp, *next;
 
-	for (lp = ipallow_policies; lp != NULL; lp = next) {
+	for (lp = ipallow_mail_policies; lp != NULL; lp = next) {
 		next = lp->next;
 		if (lp->policy != NULL)
 			ipallow_policy_free(&lp->policy);
@@ -161,7 +161,7 @@ static void ipallow_mail_policies_free(void)
 		i_free(lp->path);
 		i_free(lp);
 	}
-	ipallow_policies = NULL;
+	ipallow_mail_policies = NULL;
 }
 
 /* Logs the decision and emits ipallow_check_finished, with the same
@@ -169,7 +169,7 @@ static void ipallow_mail_policies_free(void)
    list as a warning, the rest at debug (mail_debug). policy NULL:
    load_error says why there is none. */
 static void
-ipallow_session_log(struct mail_user *user,
+ipallow_mail_log(struct mail_user *user,
 		    const struct ipallow_policy *policy,
 		    const char *load_error,
 		    const struct ipallow_log_ctx *ctx,
@@ -187,9 +187,9 @@ ipallow_session_log(struct mail_user *user,
 /* Decides the session. Returns TRUE if it may go on; on FALSE the
    decision has been logged and the caller refuses the session. */
 static bool
-ipallow_session_check(struct mail_user *user, struct ipallow_decision *dec)
+ipallow_mail_check(struct mail_user *user, struct ipallow_decision *dec)
 {
-	const struct ipallow_loaded_policy *lp;
+	const struct ipallow_mail_policy *lp;
 	struct ipallow_policy *policy = NULL;
 	struct ipallow_request req;
 	struct ipallow_log_ctx ctx;
@@ -209,8 +209,8 @@ ipallow_session_check(struct mail_user *user, struct ipallow_decision *dec)
 	dec->rule = IPALLOW_RULE_INTERNAL_ERROR;
 
 	ip_ok = ipallow_addr_from_dovecot(user->conn.remote_ip, &ctx.client_ip);
-	if (ipallow_service_is_internal(user->service) ||
-	    ipallow_service_is_internal(ctx.service)) {
+	if (ipallow_mail_service_is_internal(user->service) ||
+	    ipallow_mail_service_is_internal(ctx.service)) {
 		/* First of all: delivery must work even when the policy
 		   does not load or the address is odd. */
 		dec->result = IPALLOW_RESULT_EXEMPT;
@@ -231,12 +231,12 @@ ipallow_session_check(struct mail_user *user, struct ipallow_decision *dec)
 		i_zero(&req);
 		req.service = ctx.service;
 		req.user = user->username;
-		req.get_field = ipallow_session_get_field;
+		req.get_field = ipallow_mail_get_field;
 		req.field_context = user;
 		req.client_ip = ctx.client_ip;
 		(void)ipallow_decide(policy, &req, dec);
 	}
-	ipallow_session_log(user, policy, load_error, &ctx, dec, suffix);
+	ipallow_mail_log(user, policy, load_error, &ctx, dec, suffix);
 	return dec->result != IPALLOW_RESULT_DENY &&
 		dec->result != IPALLOW_RESULT_PASSWORD_CHANGE;
 }
@@ -259,7 +259,7 @@ static void ipallow_mail_user_created(struct mail_user *user)
 		/* Initialization fails anyway; no decision to log. */
 		return;
 	}
-	if (ipallow_session_check(user, &dec))
+	if (ipallow_mail_check(user, &dec))
 		return;
 
 	/* Fail mail_user_init(): the mail process ends the session before

@@ -2,7 +2,7 @@
    lines (SPEC §6) the adapters print for it. */
 #include "test-common.h"
 #include "ipallow-decide.h"
-#include "ipallow-log.h"
+#include "ipallow-message.h"
 
 enum test_policy {
 	P_NONE,		/* not loaded: NULL */
@@ -311,8 +311,8 @@ struct log_case {
 	const char *list;
 	const char *ip;
 	const char *peer;	/* NULL: unknown */
-	const char *line;	/* ipallow_log_decision() */
-	const char *invalid;	/* ipallow_log_invalid(), or NULL */
+	const char *line;	/* ipallow_message_decision() */
+	const char *invalid;	/* ipallow_message_invalid(), or NULL */
 	bool notable;
 };
 
@@ -434,7 +434,7 @@ START_TEST(test_log_lines)
 	struct ipallow_request req;
 	struct ipallow_decision dec;
 	struct ipallow_log_ctx ctx;
-	char buf[IPALLOW_LOG_LINE_MAX];
+	char buf[IPALLOW_MESSAGE_MAX];
 	const char *line;
 
 	memset(&req, 0, sizeof(req));
@@ -453,10 +453,10 @@ START_TEST(test_log_lines)
 		ipallow_addr_set_none(&ctx.peer_ip);
 	ctx.field = policy != NULL ? policy->field : "allow_nets";
 
-	line = ipallow_log_decision(&dec, &ctx, buf, sizeof(buf));
+	line = ipallow_message_decision(&dec, &ctx, buf, sizeof(buf));
 	ck_assert_msg(line == buf && strcmp(buf, c->line) == 0,
 		      "case %d: '%s'", _i, buf);
-	line = ipallow_log_invalid(&dec, &ctx, policy != NULL ?
+	line = ipallow_message_invalid(&dec, &ctx, policy != NULL ?
 				   policy->on_invalid : IPALLOW_ON_INVALID_DENY,
 				   buf, sizeof(buf));
 	if (c->invalid == NULL) {
@@ -466,7 +466,7 @@ START_TEST(test_log_lines)
 		ck_assert_msg(line != NULL && strcmp(line, c->invalid) == 0,
 			      "case %d: invalid line '%s'", _i, line);
 	}
-	ck_assert_msg(ipallow_log_is_notable(&dec) == c->notable,
+	ck_assert_msg(ipallow_message_is_notable(&dec) == c->notable,
 		      "case %d: notable", _i);
 }
 END_TEST
@@ -477,7 +477,7 @@ START_TEST(test_log_edges)
 	struct ipallow_request req;
 	struct ipallow_decision dec;
 	struct ipallow_log_ctx ctx;
-	char buf[IPALLOW_LOG_LINE_MAX], *text;
+	char buf[IPALLOW_MESSAGE_MAX], *text;
 
 	text = malloc(IPALLOW_LIST_DEFAULT_MAX_BYTES + 2);
 	ck_assert(text != NULL);
@@ -500,15 +500,15 @@ START_TEST(test_log_edges)
 	ctx.service = "imap";
 	ctx.client_ip = req.client_ip;
 	ctx.field = "allow_nets";
-	ck_assert_str_eq(ipallow_log_invalid(&dec, &ctx, IPALLOW_ON_INVALID_SKIP,
+	ck_assert_str_eq(ipallow_message_invalid(&dec, &ctx, IPALLOW_ON_INVALID_SKIP,
 					     buf, sizeof(buf)),
 			 "invalid allow_nets for user=carol: list is longer "
 			 "than 65536 bytes (limits.bytes) (65537 bytes)");
 	free(text);
 
-	ipallow_log_decision(&dec, &ctx, buf, 16);
+	ipallow_message_decision(&dec, &ctx, buf, 16);
 	ck_assert_str_eq(buf, "deny user=carol");
-	ipallow_log_invalid(&dec, &ctx, IPALLOW_ON_INVALID_SKIP, buf, 8);
+	ipallow_message_invalid(&dec, &ctx, IPALLOW_ON_INVALID_SKIP, buf, 8);
 	ck_assert_str_eq(buf, "invalid");
 }
 END_TEST
@@ -557,7 +557,7 @@ START_TEST(test_log_internal_error)
 {
 	struct ipallow_decision dec;
 	struct ipallow_log_ctx ctx;
-	char buf[IPALLOW_LOG_LINE_MAX];
+	char buf[IPALLOW_MESSAGE_MAX];
 
 	memset(&dec, 0, sizeof(dec));
 	memset(&ctx, 0, sizeof(ctx));
@@ -565,12 +565,12 @@ START_TEST(test_log_internal_error)
 	ctx.service = "imap";
 	ctx.client_ip = test_addr("2001:db8::1");
 	ctx.field = "allow_nets";
-	ck_assert_str_eq(ipallow_log_decision(&dec, &ctx, buf, sizeof(buf)),
+	ck_assert_str_eq(ipallow_message_decision(&dec, &ctx, buf, sizeof(buf)),
 			 "deny user=alice service=imap ip=2001:db8::1 "
 			 "(internal error)");
-	ck_assert(ipallow_log_invalid(&dec, &ctx, IPALLOW_ON_INVALID_DENY, buf,
+	ck_assert(ipallow_message_invalid(&dec, &ctx, IPALLOW_ON_INVALID_DENY, buf,
 				      sizeof(buf)) == NULL);
-	ck_assert(ipallow_log_is_notable(&dec));
+	ck_assert(ipallow_message_is_notable(&dec));
 }
 END_TEST
 

@@ -3,7 +3,7 @@
    log line. */
 #include "test-common.h"
 #include "ipallow-decide.h"
-#include "ipallow-log.h"
+#include "ipallow-message.h"
 
 static const char policy_text[] =
 	"password_change:\n"
@@ -222,7 +222,7 @@ START_TEST(test_log_line)
 	struct ipallow_policy *policy = load("");
 	struct ipallow_decision dec;
 	struct ipallow_log_ctx ctx;
-	char line[IPALLOW_LOG_LINE_MAX];
+	char line[IPALLOW_MESSAGE_MAX];
 
 	(void)decide(policy, "imap", NULL, "yes", "198.51.100.7", "unknown",
 		     &dec);
@@ -232,11 +232,11 @@ START_TEST(test_log_line)
 	ctx.client_ip = test_addr("198.51.100.7");
 	ctx.peer_ip = test_addr("127.0.0.1");
 	ctx.field = "allow_nets";
-	ck_assert_str_eq(ipallow_log_decision(&dec, &ctx, line, sizeof(line)),
+	ck_assert_str_eq(ipallow_message_decision(&dec, &ctx, line, sizeof(line)),
 			 "password change required user=alice service=imap "
 			 "ip=198.51.100.7 peer=127.0.0.1 "
 			 "(password_change_required)");
-	ck_assert(ipallow_log_is_notable(&dec));
+	ck_assert(ipallow_message_is_notable(&dec));
 	ck_assert_str_eq(ipallow_result_to_string(dec.result),
 			 "password_change");
 	ck_assert_str_eq(ipallow_rule_to_string(dec.rule),

@@ -9,7 +9,7 @@
 #include "test-common.h"
 #include "ipallow-alloc.h"
 #include "ipallow-decide.h"
-#include "ipallow-log.h"
+#include "ipallow-message.h"
 
 #include <dirent.h>
 
@@ -99,7 +99,7 @@ static void replay_list(const char *name, struct ipallow_policy *policy,
 	};
 	struct ipallow_parse_ctx ctx = policy->parse_ctx;
 	struct ipallow_list *list;
-	char buf[IPALLOW_LOG_LINE_MAX];
+	char buf[IPALLOW_MESSAGE_MAX];
 	unsigned int i;
 	int ret;
 
@@ -139,8 +139,8 @@ static void replay_list(const char *name, struct ipallow_policy *policy,
 		lctx.service = "imap";
 		lctx.client_ip = req.client_ip;
 		lctx.field = policy->field;
-		ipallow_log_decision(&dec, &lctx, buf, sizeof(buf));
-		ipallow_log_invalid(&dec, &lctx, policy->on_invalid, buf,
+		ipallow_message_decision(&dec, &lctx, buf, sizeof(buf));
+		ipallow_message_invalid(&dec, &lctx, policy->on_invalid, buf,
 				    sizeof(buf));
 	}
 }

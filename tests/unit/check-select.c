@@ -4,7 +4,7 @@
    database (SPEC 9.3 step 6). */
 #include "test-common.h"
 #include "ipallow-decide.h"
-#include "ipallow-log.h"
+#include "ipallow-message.h"
 #include "ipallow-cache.h"
 
 static const char policy_yaml[] =
@@ -357,7 +357,7 @@ START_TEST(test_log_lines)
 	struct ipallow_request req;
 	struct ipallow_decision dec;
 	struct ipallow_log_ctx ctx;
-	char line[IPALLOW_LOG_LINE_MAX];
+	char line[IPALLOW_MESSAGE_MAX];
 
 	policy = load_with_fake();
 	memset(&req, 0, sizeof(req));
@@ -372,17 +372,17 @@ START_TEST(test_log_lines)
 	ctx.service = req.service;
 	ctx.client_ip = req.client_ip;
 	ctx.field = policy->field;
-	ck_assert_str_eq(ipallow_log_decision(&dec, &ctx, line, sizeof(line)),
+	ck_assert_str_eq(ipallow_message_decision(&dec, &ctx, line, sizeof(line)),
 		"deny user=bob@example.com service=imap ip=198.51.100.7 "
 		"(invalid allow_nets_imap)");
-	ck_assert_str_eq(ipallow_log_invalid(&dec, &ctx, policy->on_invalid,
+	ck_assert_str_eq(ipallow_message_invalid(&dec, &ctx, policy->on_invalid,
 					     line, sizeof(line)),
 		"invalid allow_nets_imap for user=bob@example.com: entry 1 "
 		"\"10/8\": IPv4 shorthand is not allowed");
-	ck_assert_str_eq(ipallow_log_bad_mode(&dec, &ctx, line, sizeof(line)),
+	ck_assert_str_eq(ipallow_message_bad_mode(&dec, &ctx, line, sizeof(line)),
 		"invalid allow_nets_mode \"soon\" for user=bob@example.com: "
 		"must be enforce or report; enforce used");
-	ck_assert_ptr_null(ipallow_log_geoip_error(&dec, &ctx, line,
+	ck_assert_ptr_null(ipallow_message_geoip_error(&dec, &ctx, line,
 						   sizeof(line)));
 
 	/* the list from <field>: the SPEC 6 text, unchanged */
@@ -392,11 +392,11 @@ START_TEST(test_log_lines)
 
 		fields.pairs = plain;
 		ck_assert(!ipallow_decide(policy, &req, &dec));
-		ck_assert_str_eq(ipallow_log_decision(&dec, &ctx, line,
+		ck_assert_str_eq(ipallow_message_decision(&dec, &ctx, line,
 						      sizeof(line)),
 			"deny user=bob@example.com service=imap "
 			"ip=198.51.100.7 (not in allow_nets)");
-		ck_assert_ptr_null(ipallow_log_bad_mode(&dec, &ctx, line,
+		ck_assert_ptr_null(ipallow_message_bad_mode(&dec, &ctx, line,
 							sizeof(line)));
 	}
 	{
@@ -408,7 +408,7 @@ START_TEST(test_log_lines)
 		ctx.user = req.user;
 		req.client_ip = ctx.client_ip = test_addr("192.0.2.66");
 		ck_assert(ipallow_decide(policy, &req, &dec));
-		ck_assert_str_eq(ipallow_log_decision(&dec, &ctx, line,
+		ck_assert_str_eq(ipallow_message_decision(&dec, &ctx, line,
 						      sizeof(line)),
 			"report-only, would deny user=bob@other.org "
 			"service=imap ip=192.0.2.66 (not in domains.\"*\")");

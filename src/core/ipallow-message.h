@@ -1,7 +1,9 @@
-#ifndef IPALLOW_LOG_H
-#define IPALLOW_LOG_H
+#ifndef IPALLOW_MESSAGE_H
+#define IPALLOW_MESSAGE_H
 
 #include "ipallow-decide.h"
+/* Formats, never logs: the adapters (src/dovecot) log what these return
+   and the CLI prints it. */
 
 /* Who and where, as the adapter knows it. */
 struct ipallow_log_ctx {
@@ -14,14 +16,14 @@ struct ipallow_log_ctx {
 	const char *field;	/* the policy's field name */
 };
 
-#define IPALLOW_LOG_LINE_MAX 1024
+#define IPALLOW_MESSAGE_MAX 1024
 
 /* The decision line, without the "ipallow: " prefix the adapter adds:
      deny user=alice service=imap ip=198.51.100.7 (not in allow_nets)
      report-only, would deny user=alice service=imap ip=... (...)
      allow user=... (in allow_nets)       (adapters log these at debug)
    Written into buf, which is returned. */
-const char *ipallow_log_decision(const struct ipallow_decision *dec,
+const char *ipallow_message_decision(const struct ipallow_decision *dec,
 				 const struct ipallow_log_ctx *ctx,
 				 char *buf, size_t size);
 
@@ -30,7 +32,7 @@ const char *ipallow_log_decision(const struct ipallow_decision *dec,
    with " (and 1 more error)" or " (and N more errors)" when there were
    more, and " (invalid entries skipped)" under on_invalid: skip when
    valid entries were left. */
-const char *ipallow_log_invalid(const struct ipallow_decision *dec,
+const char *ipallow_message_invalid(const struct ipallow_decision *dec,
 				const struct ipallow_log_ctx *ctx,
 				enum ipallow_on_invalid on_invalid,
 				char *buf, size_t size);
@@ -38,17 +40,17 @@ const char *ipallow_log_invalid(const struct ipallow_decision *dec,
 /* The warning about a <field>_mode value other than enforce or report,
    or NULL:
      invalid allow_nets_mode "x" for user=bob: must be enforce or report; enforce used */
-const char *ipallow_log_bad_mode(const struct ipallow_decision *dec,
+const char *ipallow_message_bad_mode(const struct ipallow_decision *dec,
 				 const struct ipallow_log_ctx *ctx,
 				 char *buf, size_t size);
 /* The error about a database that could not be read during the lookup,
    or NULL. */
-const char *ipallow_log_geoip_error(const struct ipallow_decision *dec,
+const char *ipallow_message_geoip_error(const struct ipallow_decision *dec,
 				    const struct ipallow_log_ctx *ctx,
 				    char *buf, size_t size);
 
 /* True when the decision is logged at info level with default settings
    (deny, report); false for allow, exempt and unrestricted (debug). */
-bool ipallow_log_is_notable(const struct ipallow_decision *dec);
+bool ipallow_message_is_notable(const struct ipallow_decision *dec);
 
 #endif

@@ -1,7 +1,8 @@
-/* Log line bodies, shared by the adapters so that every part of the
-   product speaks the same words (SPEC §6). */
+/* The texts of the decision, invalid-list, mode and database lines (SPEC
+   §6), formatted for the adapters, which log them, and for the CLI, which
+   prints some: every part of the product speaks the same words. */
 #include "config.h"
-#include "ipallow-log.h"
+#include "ipallow-message.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -35,7 +36,7 @@ static const char *escaped(const char *value, char *buf, size_t size)
 	return buf;
 }
 
-const char *ipallow_log_decision(const struct ipallow_decision *dec,
+const char *ipallow_message_decision(const struct ipallow_decision *dec,
 				 const struct ipallow_log_ctx *ctx,
 				 char *buf, size_t size)
 {
@@ -61,7 +62,7 @@ const char *ipallow_log_decision(const struct ipallow_decision *dec,
 	return buf;
 }
 
-const char *ipallow_log_invalid(const struct ipallow_decision *dec,
+const char *ipallow_message_invalid(const struct ipallow_decision *dec,
 				const struct ipallow_log_ctx *ctx,
 				enum ipallow_on_invalid on_invalid,
 				char *buf, size_t size)
@@ -85,7 +86,7 @@ const char *ipallow_log_invalid(const struct ipallow_decision *dec,
 	return buf;
 }
 
-const char *ipallow_log_bad_mode(const struct ipallow_decision *dec,
+const char *ipallow_message_bad_mode(const struct ipallow_decision *dec,
 				const struct ipallow_log_ctx *ctx,
 				char *buf, size_t size)
 {
@@ -99,7 +100,7 @@ const char *ipallow_log_bad_mode(const struct ipallow_decision *dec,
 	return buf;
 }
 
-const char *ipallow_log_geoip_error(const struct ipallow_decision *dec,
+const char *ipallow_message_geoip_error(const struct ipallow_decision *dec,
 				    const struct ipallow_log_ctx *ctx,
 				    char *buf, size_t size)
 {
@@ -114,7 +115,7 @@ const char *ipallow_log_geoip_error(const struct ipallow_decision *dec,
 	return buf;
 }
 
-bool ipallow_log_is_notable(const struct ipallow_decision *dec)
+bool ipallow_message_is_notable(const struct ipallow_decision *dec)
 {
 	switch (dec->result) {
 	case IPALLOW_RESULT_DENY:
