@@ -7,25 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *result_verb(enum ipallow_result result)
-{
-	switch (result) {
-	case IPALLOW_RESULT_DENY:
-		return "deny";
-	case IPALLOW_RESULT_ALLOW:
-		return "allow";
-	case IPALLOW_RESULT_EXEMPT:
-		return "exempt";
-	case IPALLOW_RESULT_UNRESTRICTED:
-		return "unrestricted";
-	case IPALLOW_RESULT_REPORT:
-		return "report-only, would deny";
-	case IPALLOW_RESULT_PASSWORD_CHANGE:
-		return "password change required";
-	}
-	return "deny";
-}
-
 /* A key=value field: a space is escaped too, so that a user name such
    as "eve service=caldav" cannot forge a field of its own in the line. */
 static const char *escaped(const char *value, char *buf, size_t size)
@@ -37,37 +18,38 @@ static const char *escaped(const char *value, char *buf, size_t size)
 }
 
 const char *ipallow_message_decision(const struct ipallow_decision *dec,
-				 const struct ipallow_log_ctx *ctx,
-				 char *buf, size_t size)
+				     const struct ipallow_login *login,
+				     char *buf, size_t size)
 {
-	char user[IPALLOW_DIAG_TEXT_MAX + 20], service[IPALLOW_DIAG_TEXT_MAX + 20];
+	char user[IPALLOW_ESCAPED_SIZE], service[IPALLOW_ESCAPED_SIZE];
 	char ip[IPALLOW_ADDR_STRLEN], peer[IPALLOW_ADDR_STRLEN + 8] = "";
 	char rule[96];
 
-	if (ctx->peer_ip.family != IPALLOW_FAMILY_NONE &&
-	    !ipallow_addr_equals(&ctx->peer_ip, &ctx->client_ip)) {
+	if (login->peer_ip.family != IPALLOW_FAMILY_NONE &&
+	    !ipallow_addr_equals(&login->peer_ip, &login->client_ip)) {
 		char addr[IPALLOW_ADDR_STRLEN];
 
 		snprintf(peer, sizeof(peer), " peer=%s",
-			 ipallow_addr_to_str(&ctx->peer_ip, addr));
+			 ipallow_addr_to_str(&login->peer_ip, addr));
 	}
-	snprintf(buf, size, "%s user=%s service=%s ip=%s%s (%s)",
-		 result_verb(dec->result),
-		 escaped(ctx->user, user, sizeof(user)),
-		 escaped(ctx->service, service, sizeof(service)),
-		 ipallow_addr_to_str(&ctx->client_ip, ip), peer,
+	snprintf(buf, size, "%s user=%s service=%s ip=%s%s (%s)%s%s",
+		 ipallow_result_describe(dec->result),
+		 escaped(login->user, user, sizeof(user)),
+		 escaped(login->service, service, sizeof(service)),
+		 ipallow_addr_to_str(&login->client_ip, ip), peer,
 		 ipallow_rule_describe(dec->rule,
-				       ipallow_decision_list_name(dec, ctx->field),
-				       rule, sizeof(rule)));
+				       ipallow_decision_list_name(dec),
+				       rule, sizeof(rule)),
+		 dec->reason != NULL ? ": " : "",
+		 dec->reason != NULL ? dec->reason : "");
 	return buf;
 }
 
 const char *ipallow_message_invalid(const struct ipallow_decision *dec,
-				const struct ipallow_log_ctx *ctx,
-				enum ipallow_on_invalid on_invalid,
-				char *buf, size_t size)
+				    const struct ipallow_login *login,
+				    char *buf, size_t size)
 {
-	char user[IPALLOW_DIAG_TEXT_MAX + 20], diag[IPALLOW_DIAG_STRLEN];
+	char user[IPALLOW_ESCAPED_SIZE], diag[IPALLOW_DIAG_STRLEN];
 	char more[64] = "";
 	const char *tail = "";
 
@@ -76,42 +58,41 @@ const char *ipallow_message_invalid(const struct ipallow_decision *dec,
 	if (dec->error_count > 1)
 		snprintf(more, sizeof(more), " (and %u more error%s)",
 			 dec->error_count - 1, dec->error_count == 2 ? "" : "s");
-	if (on_invalid == IPALLOW_ON_INVALID_SKIP && !dec->over_limit &&
-	    !dec->nothing_valid)
+	if (dec->entries_skipped)
 		tail = " (invalid entries skipped)";
 	snprintf(buf, size, "invalid %s for user=%s: %s%s%s",
-		 ipallow_decision_list_name(dec, ctx->field),
-		 escaped(ctx->user, user, sizeof(user)),
+		 ipallow_decision_list_name(dec),
+		 escaped(login->user, user, sizeof(user)),
 		 ipallow_diag_format(&dec->first_error, diag), more, tail);
 	return buf;
 }
 
 const char *ipallow_message_bad_mode(const struct ipallow_decision *dec,
-				const struct ipallow_log_ctx *ctx,
-				char *buf, size_t size)
+				     const struct ipallow_login *login,
+				     char *buf, size_t size)
 {
-	char user[IPALLOW_DIAG_TEXT_MAX + 20];
+	char user[IPALLOW_ESCAPED_SIZE];
 
 	if (!dec->mode_invalid)
 		return NULL;
 	snprintf(buf, size, "invalid %s_mode \"%s\" for user=%s: "
-		 "must be enforce or report; enforce used", ctx->field,
-		 dec->mode_text, escaped(ctx->user, user, sizeof(user)));
+		 "must be enforce or report; enforce used", dec->field,
+		 dec->mode_text, escaped(login->user, user, sizeof(user)));
 	return buf;
 }
 
 const char *ipallow_message_geoip_error(const struct ipallow_decision *dec,
-				    const struct ipallow_log_ctx *ctx,
-				    char *buf, size_t size)
+					const struct ipallow_login *login,
+					char *buf, size_t size)
 {
-	char user[IPALLOW_DIAG_TEXT_MAX + 20], ip[IPALLOW_ADDR_STRLEN];
+	char user[IPALLOW_ESCAPED_SIZE], ip[IPALLOW_ADDR_STRLEN];
 
 	if (dec->geoip_error == NULL)
 		return NULL;
 	snprintf(buf, size, "country/ASN lookup failed for user=%s ip=%s: "
 		 "%s; its country and asn entries matched nothing",
-		 escaped(ctx->user, user, sizeof(user)),
-		 ipallow_addr_to_str(&ctx->client_ip, ip), dec->geoip_error);
+		 escaped(login->user, user, sizeof(user)),
+		 ipallow_addr_to_str(&login->client_ip, ip), dec->geoip_error);
 	return buf;
 }
 

@@ -248,7 +248,7 @@ static const struct decide_case decide_cases[] = {
 
 static void run_decide_case(const struct decide_case *c, int i)
 {
-	struct ipallow_request req;
+	struct ipallow_login req;
 	struct ipallow_decision dec;
 	char buf[IPALLOW_DIAG_STRLEN];
 	bool goes_on;
@@ -431,9 +431,8 @@ START_TEST(test_log_lines)
 {
 	const struct log_case *c = &log_cases[_i];
 	struct ipallow_policy *policy = policies[c->policy];
-	struct ipallow_request req;
+	struct ipallow_login req;
 	struct ipallow_decision dec;
-	struct ipallow_log_ctx ctx;
 	char buf[IPALLOW_MESSAGE_MAX];
 	const char *line;
 
@@ -443,22 +442,17 @@ START_TEST(test_log_lines)
 	req.client_ip = test_addr(c->ip);
 	ipallow_decide(policy, &req, &dec);
 
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.user = c->user;
-	ctx.service = c->service;
-	ctx.client_ip = req.client_ip;
+	/* who the line names: not used by these decisions */
+	req.user = c->user;
 	if (c->peer != NULL)
-		ctx.peer_ip = test_addr(c->peer);
+		req.peer_ip = test_addr(c->peer);
 	else
-		ipallow_addr_set_none(&ctx.peer_ip);
-	ctx.field = policy != NULL ? policy->field : "allow_nets";
+		ipallow_addr_set_none(&req.peer_ip);
 
-	line = ipallow_message_decision(&dec, &ctx, buf, sizeof(buf));
+	line = ipallow_message_decision(&dec, &req, buf, sizeof(buf));
 	ck_assert_msg(line == buf && strcmp(buf, c->line) == 0,
 		      "case %d: '%s'", _i, buf);
-	line = ipallow_message_invalid(&dec, &ctx, policy != NULL ?
-				   policy->on_invalid : IPALLOW_ON_INVALID_DENY,
-				   buf, sizeof(buf));
+	line = ipallow_message_invalid(&dec, &req, buf, sizeof(buf));
 	if (c->invalid == NULL) {
 		ck_assert_msg(line == NULL, "case %d: invalid line '%s'", _i,
 			      line);
@@ -474,9 +468,8 @@ END_TEST
 /* A byte-limit error has no entry; a small buffer cuts cleanly. */
 START_TEST(test_log_edges)
 {
-	struct ipallow_request req;
+	struct ipallow_login req;
 	struct ipallow_decision dec;
-	struct ipallow_log_ctx ctx;
 	char buf[IPALLOW_MESSAGE_MAX], *text;
 
 	text = malloc(IPALLOW_LIST_DEFAULT_MAX_BYTES + 2);
@@ -495,20 +488,15 @@ START_TEST(test_log_edges)
 	ck_assert_int_eq(dec.rule, IPALLOW_RULE_INVALID_LIST);
 	ck_assert(dec.over_limit);
 
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.user = "carol";
-	ctx.service = "imap";
-	ctx.client_ip = req.client_ip;
-	ctx.field = "allow_nets";
-	ck_assert_str_eq(ipallow_message_invalid(&dec, &ctx, IPALLOW_ON_INVALID_SKIP,
-					     buf, sizeof(buf)),
+	req.user = "carol";
+	ck_assert_str_eq(ipallow_message_invalid(&dec, &req, buf, sizeof(buf)),
 			 "invalid allow_nets for user=carol: list is longer "
 			 "than 65536 bytes (limits.bytes) (65537 bytes)");
 	free(text);
 
-	ipallow_message_decision(&dec, &ctx, buf, 16);
+	ipallow_message_decision(&dec, &req, buf, 16);
 	ck_assert_str_eq(buf, "deny user=carol");
-	ipallow_message_invalid(&dec, &ctx, IPALLOW_ON_INVALID_SKIP, buf, 8);
+	ipallow_message_invalid(&dec, &req, buf, 8);
 	ck_assert_str_eq(buf, "invalid");
 }
 END_TEST
@@ -556,21 +544,25 @@ END_TEST
 START_TEST(test_log_internal_error)
 {
 	struct ipallow_decision dec;
-	struct ipallow_log_ctx ctx;
+	struct ipallow_login login;
 	char buf[IPALLOW_MESSAGE_MAX];
 
-	memset(&dec, 0, sizeof(dec));
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.user = "alice";
-	ctx.service = "imap";
-	ctx.client_ip = test_addr("2001:db8::1");
-	ctx.field = "allow_nets";
-	ck_assert_str_eq(ipallow_message_decision(&dec, &ctx, buf, sizeof(buf)),
+	ipallow_decision_init(&dec, NULL, NULL);
+	memset(&login, 0, sizeof(login));
+	login.user = "alice";
+	login.service = "imap";
+	login.client_ip = test_addr("2001:db8::1");
+	ck_assert_str_eq(ipallow_message_decision(&dec, &login, buf, sizeof(buf)),
 			 "deny user=alice service=imap ip=2001:db8::1 "
 			 "(internal error)");
-	ck_assert(ipallow_message_invalid(&dec, &ctx, IPALLOW_ON_INVALID_DENY, buf,
-				      sizeof(buf)) == NULL);
+	ck_assert(ipallow_message_invalid(&dec, &login, buf,
+					  sizeof(buf)) == NULL);
 	ck_assert(ipallow_message_is_notable(&dec));
+	/* the adapter's reason ends the line */
+	dec.reason = "unknown address family";
+	ck_assert_str_eq(ipallow_message_decision(&dec, &login, buf, sizeof(buf)),
+			 "deny user=alice service=imap ip=2001:db8::1 "
+			 "(internal error): unknown address family");
 }
 END_TEST
 
