@@ -86,7 +86,7 @@ int cmd_check(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *policy_path = NULL, *peer_arg = NULL, *error;
+	const char *policy_path = NULL, *peer_arg = NULL;
 	struct ipallow_policy *policy;
 	struct ipallow_login login;
 	struct ipallow_decision dec;
@@ -148,25 +148,13 @@ int cmd_check(int argc, char **argv)
 	if (strcmp(argv[optind], "unknown") == 0) {
 		/* a local caller without an address (SPEC §4 step 3) */
 		ipallow_addr_set_none(&login.client_ip);
-	} else if (ipallow_addr_parse(argv[optind], &login.client_ip, &error) < 0) {
-		char text[IPALLOW_DIAG_TEXT_MAX + 20];
-
-		ipallow_escape_text(argv[optind], strlen(argv[optind]), text,
-				    sizeof(text));
-		fprintf(stderr, "ipallow: invalid IP address \"%s\": %s\n",
-			text, error);
+	} else if (cli_parse_addr("IP address", argv[optind],
+				  &login.client_ip) < 0) {
 		return EXIT_USAGE;
 	}
 	if (peer_arg != NULL &&
-	    ipallow_addr_parse(peer_arg, &login.peer_ip, &error) < 0) {
-		char text[IPALLOW_DIAG_TEXT_MAX + 20];
-
-		ipallow_escape_text(peer_arg, strlen(peer_arg), text,
-				    sizeof(text));
-		fprintf(stderr, "ipallow: invalid --peer address \"%s\": %s\n",
-			text, error);
+	    cli_parse_addr("--peer address", peer_arg, &login.peer_ip) < 0)
 		return EXIT_USAGE;
-	}
 	if (cli_load_policy(policy_path, &policy) < 0)
 		return EXIT_USAGE;
 
