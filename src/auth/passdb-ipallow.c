@@ -15,15 +15,11 @@
    mechanisms, master users) and the test that covers it. */
 
 #include "auth-common.h"
-#include "array.h"
-#include "hash.h"
-#include "ioloop.h"
 #include "auth-fields.h"
 #include "passdb.h"
 #include "passdb-ipallow.h"
 #include "ipallow-auth-compat.h"
 
-#include "ipallow-dovecot.h"
 #include "ipallow-policy.h"
 
 /* Dovecot's native passdb field has been seen in this process. */

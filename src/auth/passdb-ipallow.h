@@ -19,7 +19,6 @@
 #include "ipallow-dovecot.h"
 #include "ipallow-guard-text.h"
 
-
 struct ipallow_passdb_module {
 	struct passdb_module module;
 
@@ -37,9 +36,9 @@ struct ipallow_passdb_module {
 /* Creates the module and, in the main auth process, loads the policy at
    configured_path, or at IPALLOW_POLICY_DEFAULT_PATH when NULL (only that
    one may be missing: SPEC 9.1), before the process drops root, so the
-   file may be readable by root only. A policy that does not load is
-   logged once and kept as NULL: every login through the passdb is then
-   refused. */
+   file may be readable by root only (ipallow_dovecot_policy_load()). A
+   policy that does not load is logged once and kept as NULL: every login
+   through the passdb is then refused. */
 struct ipallow_passdb_module *
 passdb_ipallow_module_create(pool_t pool, const char *configured_path,
 			     bool placement_warn_only);
