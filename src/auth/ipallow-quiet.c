@@ -69,11 +69,7 @@ void passdb_ipallow_log_quiet(struct auth_request *request,
 	struct event_passthrough *e;
 	struct event *event = ipallow_request_event(request);
 
-	e = event_create_passthrough(event)->
-		set_name(IPALLOW_EVENT_NAME)->
-		add_str("result", ipallow_result_to_string(dec->result))->
-		add_str("rule", ipallow_rule_to_string(dec->rule))->
-		add_str("service", login->service == NULL ? "" : login->service);
+	e = ipallow_dovecot_event(event, login, dec);
 	(void)ipallow_message_decision(dec, login, line, sizeof(line));
 	e_debug(e->event(), IPALLOW_LOG_PREFIX"%s%s [not logged at info: "
 		"repeated within %d s]", line, note, IPALLOW_QUIET_SECS);

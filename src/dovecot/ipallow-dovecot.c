@@ -83,6 +83,17 @@ bool ipallow_dovecot_decide(const struct ipallow_dovecot_policy *dp,
 	return goes_on;
 }
 
+struct event_passthrough *
+ipallow_dovecot_event(struct event *event, const struct ipallow_login *login,
+		      const struct ipallow_decision *dec)
+{
+	return event_create_passthrough(event)->
+		set_name(IPALLOW_EVENT_NAME)->
+		add_str("result", ipallow_result_to_string(dec->result))->
+		add_str("rule", ipallow_rule_to_string(dec->rule))->
+		add_str("service", login->service == NULL ? "" : login->service);
+}
+
 void ipallow_dovecot_log(struct event *event,
 			 const struct ipallow_login *login,
 			 const struct ipallow_decision *dec,
@@ -98,11 +109,7 @@ void ipallow_dovecot_log(struct event *event,
 	if (ipallow_message_geoip_error(dec, login, line, sizeof(line)) != NULL)
 		e_error(event, IPALLOW_LOG_PREFIX"%s", line);
 
-	e = event_create_passthrough(event)->
-		set_name(IPALLOW_EVENT_NAME)->
-		add_str("result", ipallow_result_to_string(dec->result))->
-		add_str("rule", ipallow_rule_to_string(dec->rule))->
-		add_str("service", login->service == NULL ? "" : login->service)->
+	e = ipallow_dovecot_event(event, login, dec)->
 		add_str("list", ipallow_list_source_to_string(dec->list_source))->
 		add_str("list_cache", ipallow_list_cache_to_string(dec->list_cache));
 	if (!ipallow_message_is_notable(dec)) {

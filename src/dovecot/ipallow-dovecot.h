@@ -13,6 +13,7 @@
 
 struct ip_addr;
 struct event;
+struct event_passthrough;
 
 #define IPALLOW_EVENT_NAME "ipallow_check_finished"
 #define IPALLOW_LOG_PREFIX "ipallow: "
@@ -71,6 +72,12 @@ void ipallow_dovecot_policy_free(struct ipallow_dovecot_policy *dp);
 bool ipallow_dovecot_decide(const struct ipallow_dovecot_policy *dp,
 			    const struct ipallow_login *login,
 			    struct ipallow_decision *dec_r);
+
+/* Starts ipallow_check_finished on event with the fields result, rule
+   and service; ipallow_dovecot_log() adds list and list_cache. */
+struct event_passthrough *
+ipallow_dovecot_event(struct event *event, const struct ipallow_login *login,
+		      const struct ipallow_decision *dec);
 
 /* Logs the decision on event and emits ipallow_check_finished (fields
    result, rule, service, list, list_cache) from it: the invalid-list line
