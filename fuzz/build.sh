@@ -16,7 +16,7 @@ build=${1:-/tmp/ipallow-fuzz}
 cc=${CC:-clang}
 # every fuzz/fuzz-*.c is a target; common.c holds the shared helpers
 targets=$(cd "$top/fuzz" && ls fuzz-*.c | sed -e 's/\.c$//')
-core="alloc addr prefix radix list set geoip policy cache decide log"
+core="alloc addr prefix radix list set geoip policy cache decide message"
 
 if ! command -v "$cc" >/dev/null 2>&1; then
 	echo "fuzz/build.sh: $cc not found (Debian: apt-get install -y clang libclang-rt-14-dev)" >&2
