@@ -111,7 +111,7 @@ int main(int argc, char **argv)
 	unsigned int rounds = argc > 1 ? (unsigned int)atoi(argv[1]) : 7;
 	struct ipallow_addr addrs[CLIENTS];
 	struct ipallow_policy *policy;
-	struct ipallow_request req;
+	struct ipallow_login req;
 	struct ipallow_decision dec;
 	double cached[ROUNDS_MAX], compile[ROUNDS_MAX], miss[ROUNDS_MAX];
 	const unsigned int n_cached = 2000000, n_compile = 20000;

@@ -83,7 +83,7 @@ static double decide_all(struct ipallow_policy *policy,
 			 unsigned int n_users, unsigned long *allowed,
 			 unsigned long *decisions)
 {
-	struct ipallow_request req;
+	struct ipallow_login req;
 	struct ipallow_decision dec;
 	double t0;
 

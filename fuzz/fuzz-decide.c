@@ -359,7 +359,7 @@ static void check_one(struct ipallow_policy *policy, unsigned int variant,
 		      const char *service, const char *list_text,
 		      const struct ipallow_addr *addr)
 {
-	struct ipallow_request req;
+	struct ipallow_login req;
 	struct ipallow_decision dec;
 	struct oracle_list ol;
 	struct expect want;

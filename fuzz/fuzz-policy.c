@@ -40,7 +40,7 @@ static void check_error(const char *error)
 static void decide(struct ipallow_policy *policy, const char *service,
 		   const char *list, const char *ip)
 {
-	struct ipallow_request req;
+	struct ipallow_login req;
 	struct ipallow_decision dec;
 	const char *error;
 	bool goes_on;
@@ -139,7 +139,7 @@ static void check_policy(struct ipallow_policy *policy)
 	/* with the default exempt networks, a private client is exempt */
 	if (default_exempt_networks(policy) &&
 	    !ipallow_policy_service_exempt(policy, "imap")) {
-		struct ipallow_request req;
+		struct ipallow_login req;
 		struct ipallow_decision dec;
 		const char *error;
 

@@ -1,13 +1,18 @@
 #ifndef IPALLOW_GUARD_TEXT_H
 #define IPALLOW_GUARD_TEXT_H
 
-/* Words that the guard modules (vNN/ipallow-guard.c) and the placement
-   check (ipallow-placement.c, vNN/passdb-ipallow-vNN.c) share, so that
-   every version and every path says the same thing. The guard is a
-   module of its own, linked with nothing of ours: texts only here. */
+/* Names and words that the guard modules (vNN/ipallow-guard.c) and the
+   driver with its placement check (passdb-ipallow.h, ipallow-placement.c,
+   vNN/passdb-ipallow-vNN.c) share, so that every version and every path
+   says the same thing. The guard is a module of its own, linked with
+   nothing of ours: texts only here. */
 
-#define IPALLOW_GUARD_DRIVER_NAME "ipallow"
-#define IPALLOW_GUARD_SNIPPET "conf.d/auth-ipallow.conf.ext"
+#define IPALLOW_DRIVER_NAME "ipallow"
+#define IPALLOW_SNIPPET "conf.d/auth-ipallow.conf.ext"
+
+/* How every refusal of the chain starts: "ipallow: " IPALLOW_TEXT_MISPLACED
+   [" of protocol imap"] ": <why> (see " IPALLOW_SNIPPET ")". */
+#define IPALLOW_TEXT_MISPLACED "misplaced in the passdb chain"
 
 /* An ipallow passdb before the passdb that verifies passwords, which
    Dovecot drops (skip = unauthenticated first in a chain). */
@@ -26,6 +31,6 @@
 	"from a denied network with the right password answer \"Logged in, " \
 	"but initialization failed\"; return the list from the passdb " \
 	"(userdb_allow_nets) and include auth-ipallow.conf.ext (see " \
-	IPALLOW_GUARD_SNIPPET ")"
+	IPALLOW_SNIPPET ")"
 
 #endif

@@ -323,7 +323,7 @@ void ipallow_placement_check(bool warn_only)
 		if (error == NULL)
 			continue;
 		error = t_strdup_printf(IPALLOW_LOG_PREFIX
-			"misplaced in the passdb chain%s%s: %s (see %s)",
+			IPALLOW_TEXT_MISPLACED"%s%s: %s (see %s)",
 			protocol == NULL ? "" : " of protocol ",
 			protocol == NULL ? "" : protocol,
 			error, IPALLOW_SNIPPET);

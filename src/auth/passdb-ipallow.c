@@ -15,23 +15,12 @@
    mechanisms, master users) and the test that covers it. */
 
 #include "auth-common.h"
-#include "array.h"
-#include "hash.h"
-#include "ioloop.h"
 #include "auth-fields.h"
 #include "passdb.h"
 #include "passdb-ipallow.h"
 #include "ipallow-auth-compat.h"
 
-#include "ipallow-addr.h"
-#include "ipallow-dovecot.h"
-#include "ipallow-decide.h"
-#include "ipallow-list.h"
-#include "ipallow-log.h"
 #include "ipallow-policy.h"
-
-#include <stdlib.h>
-#include <sys/socket.h>
 
 /* Dovecot's native passdb field has been seen in this process. */
 static bool native_allow_nets_warned = FALSE;
@@ -57,7 +46,7 @@ static void passdb_ipallow_warn_native(struct auth_request *request)
 {
 	/* the user name as in the decision lines: escaped, so that it
 	   cannot forge text of its own in the line */
-	char user[IPALLOW_DIAG_TEXT_MAX * 4 + 8];
+	char user[IPALLOW_ESCAPED_SIZE];
 	struct event *event;
 
 	if (native_allow_nets_warned ||
@@ -76,13 +65,6 @@ static void passdb_ipallow_warn_native(struct auth_request *request)
 	event_unref(&event);
 }
 
-static const char *
-passdb_ipallow_field(const struct ipallow_passdb_module *module)
-{
-	return module->policy != NULL ? module->policy->field :
-		IPALLOW_DEFAULT_FIELD;
-}
-
 /* A userdb field as the passdb returned it (userdb_<name>), or NULL:
    the core asks for <field>_<service>, <field> and <field>_mode. */
 static const char *passdb_ipallow_get_field(void *context, const char *name)
@@ -99,152 +81,57 @@ static const char *passdb_ipallow_get_field(void *context, const char *name)
    events stop at warning then), the rest at debug. */
 static void
 passdb_ipallow_log(struct auth_request *request,
-		   const struct ipallow_passdb_module *module,
-		   const struct ipallow_log_ctx *ctx,
-		   const struct ipallow_decision *dec, const char *suffix)
+		   const struct ipallow_login *login,
+		   const struct ipallow_decision *dec, const char *note)
 {
 	struct event *event;
 
 	event = ipallow_request_event(request);
 	event_set_min_log_level(event, LOG_TYPE_INFO);
-	ipallow_dovecot_log(event, module->policy, module->load_error, ctx,
-			    dec, suffix);
+	ipallow_dovecot_log(event, login, dec, note);
 	event_unref(&event);
 }
 
-/* Log flooding (issue 10): a denial of a credentials lookup (CRAM-MD5,
-   SCRAM, ...) happens before any password check, so anyone who knows a
-   restricted user name could write one line per attempt. Such lines are
-   written once per (user, client IP) per IPALLOW_QUIET_SECS; the ones in
-   between go at debug level (auth_debug, a log_debug filter) and are
-   counted, and the next line written for that pair
-   says how many there were. A small direct-mapped table: a pair pushed
-   out by another one only logs again sooner. */
-#define IPALLOW_QUIET_SECS 60
-#define IPALLOW_QUIET_SLOTS 256
-
-struct passdb_ipallow_quiet_slot {
-	char *key;		/* "user\nip", NULL when free */
-	time_t since;		/* when the last line was written */
-	unsigned int suppressed;
-};
-static struct passdb_ipallow_quiet_slot
-	passdb_ipallow_quiet[IPALLOW_QUIET_SLOTS];
-
-/* Returns TRUE when this line is to be kept quiet; else sets *suffix_r
-   to what the written line adds ("" or the count). */
-static bool
-passdb_ipallow_quiet_check(const struct ipallow_log_ctx *ctx,
-			   const char **suffix_r)
-{
-	struct passdb_ipallow_quiet_slot *slot;
-	char ip[IPALLOW_ADDR_STRLEN];
-	const char *key;
-
-	*suffix_r = "";
-	key = t_strdup_printf("%s\n%s", ctx->user == NULL ? "" : ctx->user,
-			      ipallow_addr_to_str(&ctx->client_ip, ip));
-	slot = &passdb_ipallow_quiet[str_hash(key) % IPALLOW_QUIET_SLOTS];
-	if (slot->key != NULL && strcmp(slot->key, key) == 0 &&
-	    ioloop_time - slot->since < IPALLOW_QUIET_SECS &&
-	    ioloop_time >= slot->since) {
-		slot->suppressed++;
-		return TRUE;
-	}
-	if (slot->key != NULL && strcmp(slot->key, key) == 0 &&
-	    slot->suppressed > 0) {
-		*suffix_r = t_strdup_printf(" [%u more such lines for this "
-			"user and address in %d s were not logged]",
-			slot->suppressed,
-			(int)(ioloop_time - slot->since));
-	}
-	i_free(slot->key);
-	slot->key = i_strdup(key);
-	slot->since = ioloop_time;
-	slot->suppressed = 0;
-	return FALSE;
-}
-
-/* A line kept quiet: at debug level, so written only where debug lines
-   are (auth_debug, a log_debug filter); the event still reaches
-   metrics. */
+/* Fills the login and decides it. Every path that is not an explicit
+   decision of the core denies, with the reason in the log line. */
 static void
-passdb_ipallow_log_quiet(struct auth_request *request,
-			 const struct ipallow_log_ctx *ctx,
-			 const struct ipallow_decision *dec, const char *suffix)
-{
-	char line[IPALLOW_LOG_LINE_MAX];
-	struct event_passthrough *e;
-	struct event *event = ipallow_request_event(request);
-
-	e = event_create_passthrough(event)->
-		set_name(IPALLOW_EVENT_NAME)->
-		add_str("result", ipallow_result_to_string(dec->result))->
-		add_str("rule", ipallow_rule_to_string(dec->rule))->
-		add_str("service", ctx->service == NULL ? "" : ctx->service);
-	(void)ipallow_log_decision(dec, ctx, line, sizeof(line));
-	e_debug(e->event(), IPALLOW_LOG_PREFIX"%s%s [not logged at info: "
-		"repeated within %d s]", line, suffix, IPALLOW_QUIET_SECS);
-	event_unref(&event);
-}
-
-static void passdb_ipallow_quiet_free(void)
-{
-	unsigned int i;
-
-	for (i = 0; i < IPALLOW_QUIET_SLOTS; i++)
-		i_free(passdb_ipallow_quiet[i].key);
-}
-
-/* Decides one login; returns the text the log line ends with. Every
-   path that is not an explicit decision of the core denies. */
-static const char *
 passdb_ipallow_decide(struct auth_request *request,
-		      struct ipallow_passdb_module *module,
-		      struct ipallow_log_ctx *ctx,
+		      const struct ipallow_passdb_module *module,
+		      struct ipallow_login *login_r,
 		      struct ipallow_decision *dec_r)
 {
-	struct ipallow_request req;
+	const char *reason = NULL;
 	bool ip_ok, peer_ok;
 
-	i_zero(ctx);
-	ctx->user = request->fields.user;
-	ctx->service = ipallow_request_service(request);
-	ctx->field = passdb_ipallow_field(module);
+	i_zero(login_r);
+	login_r->user = request->fields.user;
+	login_r->service = ipallow_request_service(request);
+	login_r->get_field = passdb_ipallow_get_field;
+	login_r->field_context = request;
 	ip_ok = ipallow_addr_from_dovecot(&request->fields.remote_ip,
-					   &ctx->client_ip);
+					  &login_r->client_ip);
+	/* the real peer, for password_change.exempt_peers */
 	peer_ok = ipallow_addr_from_dovecot(&request->fields.real_remote_ip,
-					     &ctx->peer_ip);
+					    &login_r->peer_ip);
 
-	i_zero(dec_r);
-	dec_r->result = IPALLOW_RESULT_DENY;
-	dec_r->rule = IPALLOW_RULE_INTERNAL_ERROR;
 	if (!request->fields.skip_password_check) {
 		/* No passdb before us verified the password. The placement
 		   check makes this impossible; refuse rather than guess. */
-		return ": reached before any passdb verified the password "
+		reason = "reached before any passdb verified the password "
 			"(the ipallow passdb needs skip = unauthenticated)";
-	}
-	if (request->passdbs_seen_internal_failure) {
+	} else if (request->passdbs_seen_internal_failure) {
 		/* Dovecot dropped the fields of a passdb that failed and
 		   went on: the list may have been among them, and no list
 		   means "unrestricted". Tempfail instead (issue 10). */
-		return ": an earlier passdb of this login had an internal "
+		reason = "an earlier passdb of this login had an internal "
 			"failure, so the list it may have returned is missing";
+	} else if (!ip_ok || !peer_ok) {
+		reason = "unknown address family";
 	}
-	if (!ip_ok || !peer_ok)
-		return ": unknown address family";
-
-	i_zero(&req);
-	req.service = ipallow_request_service(request);
-	req.user = request->fields.user;
-	req.get_field = passdb_ipallow_get_field;
-	req.field_context = request;
-	req.client_ip = ctx->client_ip;
-	/* the real peer, for password_change.exempt_peers */
-	req.peer_ip = ctx->peer_ip;
-	(void)ipallow_decide(module->policy, &req, dec_r);
-	return "";
+	if (reason != NULL)
+		ipallow_decision_init(dec_r, module->loaded.policy, reason);
+	else
+		(void)ipallow_dovecot_decide(&module->loaded, login_r, dec_r);
 }
 
 /* What the decision means for this login. */
@@ -292,7 +179,8 @@ passdb_ipallow_outcome(struct auth_request *request,
 	/* CRAM-MD5, SCRAM, DIGEST-MD5, ...: the mechanism checks the
 	   password only after the passdb chain, so a reason would be shown
 	   to anyone who knows the user name. */
-	if (credentials_lookup || module->policy->reject_reason[0] == '\0')
+	if (credentials_lookup ||
+	    module->loaded.policy->reject_reason[0] == '\0')
 		return IPALLOW_OUTCOME_DENY_SILENT;
 	return IPALLOW_OUTCOME_DENY;
 }
@@ -302,29 +190,29 @@ passdb_ipallow_check(struct auth_request *request, bool credentials_lookup)
 {
 	struct ipallow_passdb_module *module =
 		(struct ipallow_passdb_module *)request->passdb->passdb;
+	struct ipallow_login login;
 	struct ipallow_decision dec;
-	struct ipallow_log_ctx ctx;
 	enum ipallow_outcome outcome;
-	const char *suffix, *quiet_suffix = "";
+	const char *note = "", *quiet_note = "";
 	bool quiet = FALSE;
 
 	passdb_ipallow_warn_native(request);
-	suffix = passdb_ipallow_decide(request, module, &ctx, &dec);
+	passdb_ipallow_decide(request, module, &login, &dec);
 	outcome = passdb_ipallow_outcome(request, module, &dec,
 					 credentials_lookup);
 	if (outcome == IPALLOW_OUTCOME_NOT_GRANTED)
-		suffix = " [no passdb before granted the login]";
+		note = " [no passdb before granted the login]";
 	else if (outcome == IPALLOW_OUTCOME_DENY_SILENT && credentials_lookup) {
-		quiet = passdb_ipallow_quiet_check(&ctx, &quiet_suffix);
-		suffix = t_strdup_printf(" [mech=%s: password not verified "
+		quiet = passdb_ipallow_quiet_check(&login, &quiet_note);
+		note = t_strdup_printf(" [mech=%s: password not verified "
 			"yet, reason not sent]%s",
 			request->fields.mech_name == NULL ? "none" :
-			request->fields.mech_name, quiet_suffix);
+			request->fields.mech_name, quiet_note);
 	}
 	if (quiet)
-		passdb_ipallow_log_quiet(request, &ctx, &dec, suffix);
+		passdb_ipallow_log_quiet(request, &login, &dec, note);
 	else
-		passdb_ipallow_log(request, module, &ctx, &dec, suffix);
+		passdb_ipallow_log(request, &login, &dec, note);
 	if (outcome == IPALLOW_OUTCOME_PASS && dec.password_change_exempted) {
 		/* The mail plugin cannot see the real peer: tell it that
 		   this marked login was let in on purpose (SPEC 9.5). */
@@ -361,7 +249,7 @@ passdb_ipallow_result(struct auth_request *request, enum ipallow_outcome outcome
 		return PASSDB_RESULT_USER_UNKNOWN;
 	case IPALLOW_OUTCOME_DENY:
 		auth_request_set_field(request, "reason",
-				       module->policy->reject_reason, NULL);
+				       module->loaded.policy->reject_reason, NULL);
 		/* Dovecot 2.3.19 keeps a USER_DISABLED passdb's fields;
 		   the snapshot keeps "reason" should a rollback ever
 		   happen on this path. */
@@ -414,15 +302,11 @@ passdb_ipallow_module_create(pool_t pool, const char *configured_path,
 			     bool placement_warn_only)
 {
 	struct ipallow_passdb_module *module;
-	const char *path;
-	char *error = NULL;
 
 	module = p_new(pool, struct ipallow_passdb_module, 1);
 	/* No caching of our own result: it depends on the client IP. */
 	module->module.default_cache_key = NULL;
 	module->module.blocking = FALSE;
-	module->policy_path = configured_path == NULL ?
-		IPALLOW_POLICY_DEFAULT_PATH : p_strdup(pool, configured_path);
 	module->placement_warn_only = placement_warn_only;
 
 	if (worker) {
@@ -430,22 +314,8 @@ passdb_ipallow_module_create(pool_t pool, const char *configured_path,
 		   main auth process. */
 		return module;
 	}
-	/* SPEC §9.1: a configured path must exist; only the built-in
-	   default may be missing. */
-	if (ipallow_policy_load_path(configured_path, &path, &module->policy,
-				     &error) < 0) {
-		/* the core's errors start with the file name */
-		module->load_error = error != NULL ? p_strdup(pool, error) :
-			p_strdup_printf(pool, "%s: out of memory",
-					module->policy_path);
-		free(error);
-		i_error(IPALLOW_LOG_PREFIX"policy %s not loaded, every login "
-			"through the ipallow passdb will be refused: %s",
-			module->policy_path, module->load_error);
-	} else if (module->policy->file_missing) {
-		i_info(IPALLOW_LOG_PREFIX"policy file %s not found, "
-		       "using built-in defaults", module->policy_path);
-	}
+	ipallow_dovecot_policy_load(&module->loaded, configured_path,
+				    "every login through the ipallow passdb");
 	return module;
 }
 
@@ -462,7 +332,7 @@ static void passdb_ipallow_deinit(struct passdb_module *_module)
 	struct ipallow_passdb_module *module =
 		(struct ipallow_passdb_module *)_module;
 
-	ipallow_policy_free(&module->policy);
+	ipallow_dovecot_policy_free(&module->loaded);
 	passdb_ipallow_quiet_free();
 }
 

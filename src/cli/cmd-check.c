@@ -10,7 +10,7 @@
 #include "ipallow-cli.h"
 #include "ipallow-decide.h"
 #include "ipallow-cache.h"
-#include "ipallow-log.h"
+#include "ipallow-message.h"
 
 #define CHECK_MAX_FIELDS 32
 
@@ -49,7 +49,7 @@ static const char *check_get_field(void *context, const char *name)
 
 /* The text of the list the decision used. */
 static const char *check_list_text(const struct ipallow_policy *policy,
-				   const struct ipallow_request *req,
+				   const struct ipallow_login *login,
 				   const struct ipallow_decision *dec)
 {
 	const struct ipallow_domain_list *domain;
@@ -60,9 +60,9 @@ static const char *check_list_text(const struct ipallow_policy *policy,
 		return "";
 	case IPALLOW_LIST_SOURCE_SERVICE_FIELD:
 	case IPALLOW_LIST_SOURCE_FIELD:
-		return check_get_field(req->field_context, dec->list_name);
+		return check_get_field(login->field_context, dec->list_name);
 	case IPALLOW_LIST_SOURCE_DOMAIN:
-		at = strrchr(req->user, '@');
+		at = strrchr(login->user, '@');
 		domain = ipallow_policy_find_domain(policy, at + 1);
 		return domain->text;
 	case IPALLOW_LIST_SOURCE_DOMAIN_DEFAULT:
@@ -86,20 +86,19 @@ int cmd_check(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *policy_path = NULL, *peer_arg = NULL, *error;
+	const char *policy_path = NULL, *peer_arg = NULL;
 	struct ipallow_policy *policy;
-	struct ipallow_request req;
+	struct ipallow_login login;
 	struct ipallow_decision dec;
 	struct check_fields fields;
-	char rule[IPALLOW_LIST_NAME_MAX + 32], line[IPALLOW_LOG_LINE_MAX];
-	struct ipallow_log_ctx log_ctx;
+	char rule[IPALLOW_LIST_NAME_MAX + 32], line[IPALLOW_MESSAGE_MAX];
 	char *eq;
 	bool goes_on;
 	int c;
 
-	memset(&req, 0, sizeof(req));
+	memset(&login, 0, sizeof(login));
 	memset(&fields, 0, sizeof(fields));
-	req.service = "imap";
+	login.service = "imap";
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "p:s:n:u:m:f:Pr:h", options,
 				NULL)) != -1) {
@@ -108,13 +107,13 @@ int cmd_check(int argc, char **argv)
 			policy_path = optarg;
 			break;
 		case 's':
-			req.service = optarg;
+			login.service = optarg;
 			break;
 		case 'n':
 			fields.nets = optarg;
 			break;
 		case 'u':
-			req.user = optarg;
+			login.user = optarg;
 			break;
 		case 'm':
 			fields.mode = optarg;
@@ -148,56 +147,39 @@ int cmd_check(int argc, char **argv)
 		return cli_usage("check");
 	if (strcmp(argv[optind], "unknown") == 0) {
 		/* a local caller without an address (SPEC §4 step 3) */
-		ipallow_addr_set_none(&req.client_ip);
-	} else if (ipallow_addr_parse(argv[optind], &req.client_ip, &error) < 0) {
-		char text[IPALLOW_DIAG_TEXT_MAX + 20];
-
-		ipallow_escape_text(argv[optind], strlen(argv[optind]), text,
-				    sizeof(text));
-		fprintf(stderr, "ipallow: invalid IP address \"%s\": %s\n",
-			text, error);
+		ipallow_addr_set_none(&login.client_ip);
+	} else if (cli_parse_addr("IP address", argv[optind],
+				  &login.client_ip) < 0) {
 		return EXIT_USAGE;
 	}
 	if (peer_arg != NULL &&
-	    ipallow_addr_parse(peer_arg, &req.peer_ip, &error) < 0) {
-		char text[IPALLOW_DIAG_TEXT_MAX + 20];
-
-		ipallow_escape_text(peer_arg, strlen(peer_arg), text,
-				    sizeof(text));
-		fprintf(stderr, "ipallow: invalid --peer address \"%s\": %s\n",
-			text, error);
+	    cli_parse_addr("--peer address", peer_arg, &login.peer_ip) < 0)
 		return EXIT_USAGE;
-	}
 	if (cli_load_policy(policy_path, &policy) < 0)
 		return EXIT_USAGE;
 
 	fields.field = policy->field;
-	req.get_field = check_get_field;
-	req.field_context = &fields;
-	goes_on = ipallow_decide(policy, &req, &dec);
+	login.get_field = check_get_field;
+	login.field_context = &fields;
+	goes_on = ipallow_decide(policy, &login, &dec);
 	printf("%s (%s)\n", ipallow_result_to_string(dec.result),
 	       ipallow_rule_describe(dec.rule,
-				     ipallow_decision_list_name(&dec, policy->field),
+				     ipallow_decision_list_name(&dec),
 				     rule, sizeof(rule)));
 	if (dec.result == IPALLOW_RESULT_PASSWORD_CHANGE) {
 		/* what the network decision was before the mark */
 		printf("  network: %s (%s)\n",
 		       ipallow_result_to_string(dec.network_result),
 		       ipallow_rule_describe(dec.network_rule,
-				ipallow_decision_list_name(&dec, policy->field),
+				ipallow_decision_list_name(&dec),
 				rule, sizeof(rule)));
 	} else if (dec.password_change_exempted) {
 		printf("  note: password change required, but the peer or "
 		       "service is in password_change.exempt_*\n");
 	}
-	memset(&log_ctx, 0, sizeof(log_ctx));
-	log_ctx.user = req.user;
-	log_ctx.service = req.service;
-	log_ctx.client_ip = req.client_ip;
-	log_ctx.field = policy->field;
-	if (ipallow_log_bad_mode(&dec, &log_ctx, line, sizeof(line)) != NULL)
+	if (ipallow_message_bad_mode(&dec, &login, line, sizeof(line)) != NULL)
 		printf("  warning: %s\n", line);
-	if (ipallow_log_geoip_error(&dec, &log_ctx, line, sizeof(line)) != NULL)
+	if (ipallow_message_geoip_error(&dec, &login, line, sizeof(line)) != NULL)
 		printf("  warning: %s\n", line);
 	if (dec.error_count > 0) {
 		const struct ipallow_list *list;
@@ -206,7 +188,7 @@ int cmd_check(int argc, char **argv)
 
 		/* the decision used the cache; fetch the list for all errors */
 		if (ipallow_cache_get(policy->cache,
-				      check_list_text(policy, &req, &dec),
+				      check_list_text(policy, &login, &dec),
 				      &policy->parse_ctx, &list) >= 0 &&
 		    list != NULL) {
 			for (i = 0; i < list->error_count &&

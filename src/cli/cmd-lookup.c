@@ -36,15 +36,8 @@ int cmd_lookup(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return cli_usage("lookup");
-	if (ipallow_addr_parse(argv[optind], &addr, &error) < 0) {
-		char text[IPALLOW_DIAG_TEXT_MAX + 20];
-
-		ipallow_escape_text(argv[optind], strlen(argv[optind]), text,
-				    sizeof(text));
-		fprintf(stderr, "ipallow: invalid IP address \"%s\": %s\n",
-			text, error);
+	if (cli_parse_addr("IP address", argv[optind], &addr) < 0)
 		return EXIT_USAGE;
-	}
 	if (cli_load_policy(policy_path, &policy) < 0)
 		return EXIT_USAGE;
 	if (policy->geoip == NULL)

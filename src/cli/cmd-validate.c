@@ -42,8 +42,11 @@ static void json_diags(const char *key, const struct ipallow_diag *diags,
 	putchar(']');
 }
 
+/* One validated line as JSON: the one shape of every object --json
+   prints. parsed is false for a line refused before parsing, which
+   exceeds no worker limit. */
 static void print_json(const struct ipallow_list *list, int valid,
-		       unsigned long line)
+		       unsigned long line, bool parsed)
 {
 	putchar('{');
 	if (line > 0)
@@ -53,7 +56,8 @@ static void print_json(const struct ipallow_list *list, int valid,
 	json_string(list->normalised);
 	printf(",\"error_count\":%u,\"warning_count\":%u,\"worker_limit_exceeded\":%s",
 	       list->error_count, list->warning_count,
-	       list->text_bytes > IPALLOW_LIST_WORKER_BYTES ? "true" : "false");
+	       parsed && list->text_bytes > IPALLOW_LIST_WORKER_BYTES ?
+	       "true" : "false");
 	json_diags("errors", list->errors, list->error_count);
 	json_diags("warnings", list->warnings, list->warning_count);
 	printf("}\n");
@@ -98,6 +102,27 @@ static void print_human(const struct ipallow_list *list, int valid,
 	}
 }
 
+/* A line with a NUL byte, which would hide the rest of the line from the
+   parser: refused rather than validated short. */
+static void print_nul_line(size_t bytes, bool json, unsigned long line)
+{
+	struct ipallow_diag diag;
+	struct ipallow_list list;
+
+	if (!json) {
+		printf("line %lu: error: NUL byte in the line\n", line);
+		return;
+	}
+	memset(&diag, 0, sizeof(diag));
+	snprintf(diag.message, sizeof(diag.message), "NUL byte in the line");
+	memset(&list, 0, sizeof(list));
+	list.text_bytes = bytes;
+	list.normalised = (char *)"";
+	list.error_count = 1;
+	list.errors = &diag;
+	print_json(&list, 0, line, false);
+}
+
 /* Returns 1 valid, 0 invalid, -1 out of memory. */
 static int validate_one(struct ipallow_policy *policy, const char *text,
 			bool json, unsigned long line)
@@ -113,7 +138,7 @@ static int validate_one(struct ipallow_policy *policy, const char *text,
 		return -1;
 	}
 	if (json)
-		print_json(list, ret, line);
+		print_json(list, ret, line, true);
 	else
 		print_human(list, ret, line);
 	ipallow_list_free(&list);
@@ -174,24 +199,9 @@ int cmd_validate(int argc, char **argv)
 			if (nl == NULL)
 				nl = data + size;
 			line_no++;
-			/* a NUL would hide the rest of the line from the
-			   parser: refuse it rather than validate less */
 			if (memchr(line, '\0', (size_t)(nl - line)) != NULL) {
-				/* the same keys as every other line's object */
-				if (json)
-					printf("{\"line\":%lu,\"valid\":false,"
-					       "\"entries\":0,\"bytes\":%zu,"
-					       "\"normalized\":\"\",\"error_count\":1,"
-					       "\"warning_count\":0,"
-					       "\"worker_limit_exceeded\":false,"
-					       "\"errors\":[{\"entry\":0,\"column\":0,"
-					       "\"text\":\"\",\"message\":"
-					       "\"NUL byte in the line\"}],"
-					       "\"warnings\":[]}\n", line_no,
-					       (size_t)(nl - line));
-				else
-					printf("line %lu: error: NUL byte in the "
-					       "line\n", line_no);
+				print_nul_line((size_t)(nl - line), json,
+					       line_no);
 				all_valid = false;
 				continue;
 			}

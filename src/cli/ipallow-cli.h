@@ -29,6 +29,11 @@ int cli_usage(const char *command);
    failure. */
 int cli_load_policy(const char *path, struct ipallow_policy **policy_r);
 
+/* Parses an address argument; on failure prints
+   'ipallow: invalid <what> "<arg, escaped>": <why>' and returns -1. */
+int cli_parse_addr(const char *what, const char *arg,
+		   struct ipallow_addr *addr_r);
+
 /* Reads all of a stream into a NUL-terminated malloc()ed buffer. */
 char *cli_read_stream(FILE *fp, size_t *size_r);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ipallow-cli.h"
+#include "ipallow-decide.h"
 
 static const struct cli_command commands[] = {
 	{ "check", cmd_check,
@@ -50,6 +51,19 @@ int cli_load_policy(const char *path, struct ipallow_policy **policy_r)
 		return -1;
 	}
 	return 0;
+}
+
+int cli_parse_addr(const char *what, const char *arg,
+		   struct ipallow_addr *addr_r)
+{
+	char text[IPALLOW_ESCAPED_SIZE];
+	const char *error;
+
+	if (ipallow_addr_parse(arg, addr_r, &error) == 0)
+		return 0;
+	ipallow_escape_text(arg, strlen(arg), text, sizeof(text));
+	fprintf(stderr, "ipallow: invalid %s \"%s\": %s\n", what, text, error);
+	return -1;
 }
 
 char *cli_read_stream(FILE *fp, size_t *size_r)

@@ -30,29 +30,29 @@ static bool decide_deny(struct ipallow_decision *dec, enum ipallow_rule rule)
 	return decide_set(dec, IPALLOW_RESULT_DENY, rule);
 }
 
-static const char *get_field(const struct ipallow_request *req,
+static const char *get_field(const struct ipallow_login *login,
 			     const char *name)
 {
-	return req->get_field(req->field_context, name);
+	return login->get_field(login->field_context, name);
 }
 
 /* <field>_mode overrides the policy's mode for this mailbox (SPEC 9.4).
    Absent or empty: the policy's. Anything but enforce or report:
    enforce, flagged for a warning. */
 static void decide_mode(const struct ipallow_policy *policy,
-			const struct ipallow_request *req,
+			const struct ipallow_login *login,
 			struct ipallow_decision *dec)
 {
 	char name[IPALLOW_LIST_NAME_MAX];
 	const char *value;
 
 	dec->mode = policy->mode;
-	if (req->get_field == NULL)
+	if (login->get_field == NULL)
 		return;
 	if ((size_t)snprintf(name, sizeof(name), "%s_mode", policy->field) >=
 	    sizeof(name))
 		return;
-	value = get_field(req, name);
+	value = get_field(login, name);
 	if (value == NULL || value[0] == '\0')
 		return;
 	if (strcmp(value, "enforce") == 0)
@@ -81,28 +81,28 @@ static const char *source_set(struct ipallow_decision *dec,
    <field>_<service>, <field>, domains.<domain>, domains."*". Returns
    NULL when there is none. */
 static const char *decide_list(const struct ipallow_policy *policy,
-			       const struct ipallow_request *req,
+			       const struct ipallow_login *login,
 			       struct ipallow_decision *dec)
 {
 	const struct ipallow_domain_list *domain;
 	const char *text, *at;
 	char name[IPALLOW_LIST_NAME_MAX];
 
-	if (req->get_field != NULL && req->service != NULL &&
-	    req->service[0] != '\0' &&
+	if (login->get_field != NULL && login->service != NULL &&
+	    login->service[0] != '\0' &&
 	    (size_t)snprintf(name, sizeof(name), "%s_%s", policy->field,
-			     req->service) < sizeof(name)) {
-		text = get_field(req, name);
+			     login->service) < sizeof(name)) {
+		text = get_field(login, name);
 		if (text != NULL && !ipallow_text_is_blank(text))
 			return source_set(dec, IPALLOW_LIST_SOURCE_SERVICE_FIELD,
 					  text, "", name);
 	}
-	text = req->get_field != NULL ? get_field(req, policy->field) :
-		req->list_text;
+	text = login->get_field != NULL ? get_field(login, policy->field) :
+		login->list_text;
 	if (text != NULL && !ipallow_text_is_blank(text))
 		return source_set(dec, IPALLOW_LIST_SOURCE_FIELD, text, "",
 				  policy->field);
-	at = req->user == NULL ? NULL : strrchr(req->user, '@');
+	at = login->user == NULL ? NULL : strrchr(login->user, '@');
 	if (at != NULL && at[1] != '\0') {
 		domain = ipallow_policy_find_domain(policy, at + 1);
 		if (domain != NULL && !ipallow_text_is_blank(domain->text))
@@ -141,7 +141,7 @@ static bool decide_lookup(const struct ipallow_policy *policy,
 
 /* SPEC §4: the network decision. */
 static bool decide_network(struct ipallow_policy *policy,
-			   const struct ipallow_request *req,
+			   const struct ipallow_login *login,
 			   struct ipallow_decision *dec_r)
 {
 	const struct ipallow_list *list;
@@ -149,25 +149,21 @@ static bool decide_network(struct ipallow_policy *policy,
 	const char *list_text;
 	int ret;
 
-	memset(dec_r, 0, sizeof(*dec_r));
-	dec_r->result = IPALLOW_RESULT_DENY;
-	dec_r->rule = IPALLOW_RULE_INTERNAL_ERROR;
-	dec_r->mode = IPALLOW_MODE_ENFORCE;
-
+	ipallow_decision_init(dec_r, policy, NULL);
 	if (policy == NULL)
 		return decide_set(dec_r, IPALLOW_RESULT_DENY, IPALLOW_RULE_NO_POLICY);
 	/* 1. DAV and internal services are out of scope */
-	if (ipallow_policy_service_exempt(policy, req->service))
+	if (ipallow_policy_service_exempt(policy, login->service))
 		return decide_set(dec_r, IPALLOW_RESULT_EXEMPT,
 				  IPALLOW_RULE_EXEMPT_SERVICE);
-	decide_mode(policy, req, dec_r);
+	decide_mode(policy, login, dec_r);
 	/* 2. no list, no restriction */
-	list_text = decide_list(policy, req, dec_r);
+	list_text = decide_list(policy, login, dec_r);
 	if (list_text == NULL)
 		return decide_set(dec_r, IPALLOW_RESULT_UNRESTRICTED,
 				  IPALLOW_RULE_NO_LIST);
 	/* 3. local callers without an address */
-	if (req->client_ip.family == IPALLOW_FAMILY_NONE) {
+	if (login->client_ip.family == IPALLOW_FAMILY_NONE) {
 		switch (policy->unknown_ip) {
 		case IPALLOW_UNKNOWN_IP_EXEMPT:
 			return decide_set(dec_r, IPALLOW_RESULT_EXEMPT,
@@ -178,7 +174,7 @@ static bool decide_network(struct ipallow_policy *policy,
 		return false;
 	}
 	/* 4. front ends and the office LAN */
-	if (ipallow_radix_lookup(policy->exempt_networks, &req->client_ip))
+	if (ipallow_radix_lookup(policy->exempt_networks, &login->client_ip))
 		return decide_set(dec_r, IPALLOW_RESULT_EXEMPT,
 				  IPALLOW_RULE_EXEMPT_NETWORK);
 	/* 5. the list itself */
@@ -202,12 +198,25 @@ static bool decide_network(struct ipallow_policy *policy,
 			return decide_deny(dec_r, IPALLOW_RULE_INVALID_LIST);
 		}
 		/* on_invalid: skip, with valid entries left */
+		dec_r->entries_skipped = true;
 	}
 	/* 6. and 7. */
-	if (decide_lookup(policy, list, &req->client_ip, dec_r))
+	if (decide_lookup(policy, list, &login->client_ip, dec_r))
 		return decide_set(dec_r, IPALLOW_RESULT_ALLOW,
 				  IPALLOW_RULE_IN_LIST);
 	return decide_deny(dec_r, IPALLOW_RULE_NOT_IN_LIST);
+}
+
+void ipallow_decision_init(struct ipallow_decision *dec_r,
+			   const struct ipallow_policy *policy,
+			   const char *reason)
+{
+	memset(dec_r, 0, sizeof(*dec_r));
+	dec_r->result = IPALLOW_RESULT_DENY;
+	dec_r->rule = IPALLOW_RULE_INTERNAL_ERROR;
+	dec_r->mode = IPALLOW_MODE_ENFORCE;
+	dec_r->field = policy != NULL ? policy->field : IPALLOW_DEFAULT_FIELD;
+	dec_r->reason = reason;
 }
 
 bool ipallow_password_change_marked(const char *value)
@@ -220,18 +229,18 @@ bool ipallow_password_change_marked(const char *value)
 
 /* SPEC 9.5, after the network decision let the login go on. */
 static bool decide_password_change(const struct ipallow_policy *policy,
-				   const struct ipallow_request *req,
+				   const struct ipallow_login *login,
 				   struct ipallow_decision *dec)
 {
 	const char *value;
 
-	value = req->get_field != NULL ?
-		get_field(req, IPALLOW_PASSWORD_CHANGE_FIELD) :
-		req->password_change_text;
+	value = login->get_field != NULL ?
+		get_field(login, IPALLOW_PASSWORD_CHANGE_FIELD) :
+		login->password_change_text;
 	if (!ipallow_password_change_marked(value))
 		return true;
-	if (ipallow_policy_password_change_exempt(policy, req->service,
-						  &req->peer_ip)) {
+	if (ipallow_policy_password_change_exempt(policy, login->service,
+						  &login->peer_ip)) {
 		dec->password_change_exempted = true;
 		return true;
 	}
@@ -242,18 +251,17 @@ static bool decide_password_change(const struct ipallow_policy *policy,
 }
 
 bool ipallow_decide(struct ipallow_policy *policy,
-		    const struct ipallow_request *req,
+		    const struct ipallow_login *login,
 		    struct ipallow_decision *dec_r)
 {
-	if (!decide_network(policy, req, dec_r))
+	if (!decide_network(policy, login, dec_r))
 		return false;
-	return decide_password_change(policy, req, dec_r);
+	return decide_password_change(policy, login, dec_r);
 }
 
-const char *ipallow_decision_list_name(const struct ipallow_decision *dec,
-				       const char *field)
+const char *ipallow_decision_list_name(const struct ipallow_decision *dec)
 {
-	return dec->list_name[0] != '\0' ? dec->list_name : field;
+	return dec->list_name[0] != '\0' ? dec->list_name : dec->field;
 }
 
 const char *ipallow_list_source_to_string(enum ipallow_list_source source)
@@ -286,7 +294,9 @@ const char *ipallow_list_cache_to_string(enum ipallow_list_cache cache)
 	return "none";
 }
 
-const char *ipallow_result_to_string(enum ipallow_result result)
+/* The result words, written once: the identifier of events and the CLI,
+   and the words of the log line (SPEC §6). */
+static const char *result_words(enum ipallow_result result, bool line)
 {
 	switch (result) {
 	case IPALLOW_RESULT_DENY:
@@ -298,11 +308,21 @@ const char *ipallow_result_to_string(enum ipallow_result result)
 	case IPALLOW_RESULT_UNRESTRICTED:
 		return "unrestricted";
 	case IPALLOW_RESULT_REPORT:
-		return "report";
+		return line ? "report-only, would deny" : "report";
 	case IPALLOW_RESULT_PASSWORD_CHANGE:
-		return "password_change";
+		return line ? "password change required" : "password_change";
 	}
 	return "deny";
+}
+
+const char *ipallow_result_to_string(enum ipallow_result result)
+{
+	return result_words(result, false);
+}
+
+const char *ipallow_result_describe(enum ipallow_result result)
+{
+	return result_words(result, true);
 }
 
 const char *ipallow_rule_to_string(enum ipallow_rule rule)

@@ -43,23 +43,28 @@ enum ipallow_rule {
    ipallow_decide() returns. */
 typedef const char *ipallow_get_field_t(void *context, const char *name);
 
-struct ipallow_request {
-	const char *service;	/* NULL: unknown */
-	/* The user's <field> value (NULL: absent). Used only when get_field
-	   is NULL, for adapters that fetch the one field themselves. */
-	const char *list_text;
-	struct ipallow_addr client_ip;	/* family NONE: unknown */
+/* One login as the adapter knows it: it feeds the decision, the log
+   line and the event (the adapters fill one, call ipallow_decide(), then
+   log from it and the decision). Strings are borrowed: they must stay
+   valid until the last of those returns. */
+struct ipallow_login {
 	/* The login name; its part after the last '@' selects a domains:
 	   default (SPEC 9.4). NULL: only domains."*" can apply. */
 	const char *user;
+	const char *service;	/* NULL: unknown */
+	struct ipallow_addr client_ip;	/* family NONE: unknown */
+	/* The connection's real peer (Dovecot's real_rip: the webmail host
+	   that forwards the browser's address), matched against
+	   password_change.exempt_peers and shown in the line when it differs
+	   from client_ip. Family NONE: unknown, not exempt. */
+	struct ipallow_addr peer_ip;
 	/* When set, the core reads <field>_<service>, <field> and
 	   <field>_mode through it and picks the list itself (SPEC 9.4). */
 	ipallow_get_field_t *get_field;
 	void *field_context;
-	/* The connection's real peer (Dovecot's real_rip: the webmail host
-	   that forwards the browser's address), matched against
-	   password_change.exempt_peers. Family NONE: unknown, not exempt. */
-	struct ipallow_addr peer_ip;
+	/* The user's <field> value (NULL: absent). Used only when get_field
+	   is NULL, for adapters that fetch the one field themselves. */
+	const char *list_text;
 	/* The password_change_required value when get_field is NULL (NULL:
 	   absent). */
 	const char *password_change_text;
@@ -82,6 +87,10 @@ enum ipallow_list_cache {
 	IPALLOW_LIST_CACHE_MISS,
 };
 
+/* A text escaped by ipallow_escape_text() or _field(): they write at most
+   IPALLOW_DIAG_TEXT_MAX bytes, then "..." when cut, and the NUL. */
+#define IPALLOW_ESCAPED_SIZE (IPALLOW_DIAG_TEXT_MAX + 4)
+
 /* "allow_nets_imap", "domains.example.com", ... plus the NUL. */
 #define IPALLOW_LIST_NAME_MAX 160
 
@@ -95,6 +104,15 @@ struct ipallow_decision {
 	bool over_limit;
 	/* No valid entry left (on_invalid: skip). */
 	bool nothing_valid;
+	/* on_invalid: skip used the valid entries of an invalid list. */
+	bool entries_skipped;
+	/* The policy's field name (IPALLOW_DEFAULT_FIELD without a policy),
+	   for the lines that name the list. Points into the policy. */
+	const char *field;
+	/* Why the check could not decide, appended to the decision line as
+	   ": <reason>": the adapter's internal error, or why the policy is
+	   not loaded. NULL: none. Borrowed, static or the adapter's. */
+	const char *reason;
 
 	/* Which list was used, and its name for log lines: the field name
 	   itself for <field> (so the SPEC 6 texts stay as they were),
@@ -109,7 +127,7 @@ struct ipallow_decision {
 	   should warn. */
 	enum ipallow_mode mode;
 	bool mode_invalid;
-	char mode_text[IPALLOW_DIAG_TEXT_MAX + 20];
+	char mode_text[IPALLOW_ESCAPED_SIZE];
 	/* A country or ASN lookup failed (corrupt database): those entries
 	   matched nothing. Static English text, or NULL. */
 	const char *geoip_error;
@@ -132,14 +150,24 @@ struct ipallow_decision {
    gives DENY with IPALLOW_RULE_INTERNAL_ERROR. Returns true if the login
    may go on (every result but DENY and PASSWORD_CHANGE). */
 bool ipallow_decide(struct ipallow_policy *policy,
-		    const struct ipallow_request *req,
+		    const struct ipallow_login *login,
 		    struct ipallow_decision *dec_r);
+
+/* The zero decision, for an adapter that cannot call ipallow_decide():
+   deny with IPALLOW_RULE_INTERNAL_ERROR, field from policy (may be NULL),
+   reason as given (may be NULL). ipallow_decide() starts from it too. */
+void ipallow_decision_init(struct ipallow_decision *dec_r,
+			   const struct ipallow_policy *policy,
+			   const char *reason);
 
 /* True for "yes", "true" and "1" in any case (SPEC 9.5). */
 bool ipallow_password_change_marked(const char *value);
 
 /* "allow", "deny", "exempt", "unrestricted", "report", "password_change" */
 const char *ipallow_result_to_string(enum ipallow_result result);
+/* The same for log lines: "report-only, would deny" and "password change
+   required" for the last two. */
+const char *ipallow_result_describe(enum ipallow_result result);
 /* Stable identifiers for events and machines: "exempt_service", "no_list",
    "unknown_ip", "exempt_network", "invalid_list", "in_list",
    "not_in_list", "no_policy", "internal_error". */
@@ -149,9 +177,8 @@ const char *ipallow_rule_to_string(enum ipallow_rule rule);
 const char *ipallow_rule_describe(enum ipallow_rule rule, const char *field,
 				  char *buf, size_t size);
 /* The name that log lines use for the decision's list: dec->list_name,
-   or field when no list applied. */
-const char *ipallow_decision_list_name(const struct ipallow_decision *dec,
-				       const char *field);
+   or dec->field when no list applied. */
+const char *ipallow_decision_list_name(const struct ipallow_decision *dec);
 /* "none", "service_field", "field", "domain", "domain_default" */
 const char *ipallow_list_source_to_string(enum ipallow_list_source source);
 /* "none", "hit", "miss" */

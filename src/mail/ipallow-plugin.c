@@ -18,7 +18,7 @@
    that carries reject_reason belongs to the login-time passdb.
 
    Delivery and administration are never blocked: see
-   ipallow_internal_services[] below. */
+   IPALLOW_INTERNAL_SERVICES in ipallow-dovecot.h. */
 
 #include "lib.h"
 #include "array.h"
@@ -28,63 +28,37 @@
 #include "ipallow-plugin.h"
 #include "ipallow-mail-compat.h"
 
-#include "ipallow-addr.h"
-#include "ipallow-decide.h"
 #include "ipallow-dovecot.h"
-#include "ipallow-log.h"
-#include "ipallow-policy.h"
 
-#include <sys/socket.h>
-
-/* Services that deliver or administer mail instead of serving a client
-   that logged in. Their sessions are never checked, whatever the policy's
-   exempt.services says (which lists most of them too): a restricted
-   mailbox still receives every message, and operators, indexers and
-   replication still reach it. Matched against both the process's service
-   name and the service of the userdb lookup. Every other service, known or
-   not, is checked. */
-static const char *const ipallow_internal_services[] = {
-	"lmtp",			/* delivery over LMTP */
-	"lda",			/* dovecot-lda */
-	"doveadm",		/* doveadm, doveadm-server, dsync replication */
-	"dsync",
-	"indexer",
-	"indexer-worker",	/* FTS and cache indexing */
-	"imap-urlauth",		/* URLAUTH fetches for an already checked */
-	"imap-urlauth-worker",	/* imap or submission session */
-	"quota-status",		/* Postfix policy queries */
-	"sieve-filter",		/* Pigeonhole's administrator tools */
-	"sieve-test",
-	NULL
+/* Never checked, whatever the policy says: see ipallow-dovecot.h. Matched
+   against both the process's service name and the service of the userdb
+   lookup. Every other service, known or not, is checked. */
+static const char *const ipallow_mail_internal_services[] = {
+	IPALLOW_INTERNAL_SERVICES, NULL
 };
 
-/* One policy file, loaded the first time a session in this process needs
-   it and kept for the life of the process, as the auth process keeps the
-   passdb's: "doveadm reload" starts new processes, which read the file
-   again. A policy that did not load is kept too (policy NULL), so that a
-   broken file costs one error line per process, not one parse per session;
-   every session it governs is refused. */
-struct ipallow_loaded_policy {
-	struct ipallow_loaded_policy *next;
-	char *path;
-	struct ipallow_policy *policy;	/* NULL: not loaded */
-	char *error;			/* why not */
+/* The policy files of this process, one per path (the path may differ
+   per protocol), each loaded the first time a session needs it. */
+struct ipallow_mail_policy {
+	struct ipallow_mail_policy *next;
+	char *configured_path;
+	struct ipallow_dovecot_policy loaded;
 };
 
 const char *ipallow_plugin_version = DOVECOT_ABI_VERSION;
 
-static struct ipallow_loaded_policy *ipallow_policies = NULL;
+static struct ipallow_mail_policy *ipallow_mail_policies = NULL;
 
-static bool ipallow_service_is_internal(const char *service)
+static bool ipallow_mail_service_is_internal(const char *service)
 {
 	return service != NULL &&
-		str_array_find(ipallow_internal_services, service);
+		str_array_find(ipallow_mail_internal_services, service);
 }
 
 /* The value of field in the userdb reply: NULL when absent, "" when the
    userdb returned the bare key (an empty value). */
 static const char *
-ipallow_userdb_field(const struct mail_user *user, const char *field)
+ipallow_mail_userdb_field(const struct mail_user *user, const char *field)
 {
 	const char *const *fieldp;
 	size_t len = strlen(field);
@@ -107,136 +81,102 @@ ipallow_userdb_field(const struct mail_user *user, const char *field)
    peer, a webmail host, or its service is exempt: SPEC 9.5) says so in
    the userdb reply, since this process cannot see the real peer; the
    mark is then not enforced here either. */
-static const char *ipallow_session_get_field(void *context, const char *name)
+static const char *ipallow_mail_get_field(void *context, const char *name)
 {
 	struct mail_user *user = context;
 
 	if (strcmp(name, IPALLOW_PASSWORD_CHANGE_FIELD) == 0 &&
-	    ipallow_password_change_marked(ipallow_userdb_field(user,
+	    ipallow_password_change_marked(ipallow_mail_userdb_field(user,
 			IPALLOW_PASSWORD_CHANGE_EXEMPTED_FIELD)))
 		return NULL;
-	return ipallow_userdb_field(user, name);
+	return ipallow_mail_userdb_field(user, name);
 }
 
-static struct ipallow_loaded_policy *
-ipallow_mail_policy_get(const char *path)
+static const struct ipallow_dovecot_policy *
+ipallow_mail_policy_get(const char *configured_path)
 {
-	struct ipallow_loaded_policy *lp;
-	char *error = NULL;
+	struct ipallow_mail_policy *mp;
 
-	for (lp = ipallow_policies; lp != NULL; lp = lp->next) {
-		if (strcmp(lp->path, path) == 0)
-			return lp;
+	for (mp = ipallow_mail_policies; mp != NULL; mp = mp->next) {
+		if (strcmp(mp->configured_path, configured_path) == 0)
+			return &mp->loaded;
 	}
-
-	lp = i_new(struct ipallow_loaded_policy, 1);
-	lp->path = i_strdup(path);
-	/* SPEC §9.1: only the built-in default (no setting) may be
-	   missing; a configured path must exist. */
-	if (ipallow_policy_load_path(path, &path, &lp->policy, &error) < 0) {
-		lp->policy = NULL;
-		lp->error = i_strdup(error != NULL ? error : "out of memory");
-		free(error);
-		i_error(IPALLOW_LOG_PREFIX"policy %s not loaded, every session "
-			"checked by the ipallow mail plugin will be refused: %s",
-			path, lp->error);
-	} else if (lp->policy->file_missing) {
-		i_info(IPALLOW_LOG_PREFIX"policy file %s not found, "
-		       "using built-in defaults", path);
-	}
-	lp->next = ipallow_policies;
-	ipallow_policies = lp;
-	return lp;
+	mp = i_new(struct ipallow_mail_policy, 1);
+	mp->configured_path = i_strdup(configured_path);
+	ipallow_dovecot_policy_load(&mp->loaded, configured_path,
+		"every session checked by the ipallow mail plugin");
+	mp->next = ipallow_mail_policies;
+	ipallow_mail_policies = mp;
+	return &mp->loaded;
 }
 
 static void ipallow_mail_policies_free(void)
 {
-	struct ipallow_loaded_policy *lp, *next;
+	struct ipallow_mail_policy *mp, *next;
 
-	for (lp = ipallow_policies; lp != NULL; lp = next) {
-		next = lp->next;
-		if (lp->policy != NULL)
-			ipallow_policy_free(&lp->policy);
-		i_free(lp->error);
-		i_free(lp->path);
-		i_free(lp);
+	for (mp = ipallow_mail_policies; mp != NULL; mp = next) {
+		next = mp->next;
+		ipallow_dovecot_policy_free(&mp->loaded);
+		i_free(mp->configured_path);
+		i_free(mp);
 	}
-	ipallow_policies = NULL;
+	ipallow_mail_policies = NULL;
 }
 
 /* Logs the decision and emits ipallow_check_finished, with the same
    lines and levels as the passdb: deny and report at info, an invalid
-   list as a warning, the rest at debug (mail_debug). policy NULL:
-   load_error says why there is none. */
+   list as a warning, the rest at debug (mail_debug). */
 static void
-ipallow_session_log(struct mail_user *user,
-		    const struct ipallow_policy *policy,
-		    const char *load_error,
-		    const struct ipallow_log_ctx *ctx,
-		    const struct ipallow_decision *dec, const char *suffix)
+ipallow_mail_log(struct mail_user *user, const struct ipallow_login *login,
+		 const struct ipallow_decision *dec)
 {
 	struct event *event;
 
 	event = event_create(user->event);
 	if (user->conn.local_ip != NULL && user->conn.local_ip->family != 0)
 		event_add_str(event, "local_ip", net_ip2addr(user->conn.local_ip));
-	ipallow_dovecot_log(event, policy, load_error, ctx, dec, suffix);
+	ipallow_dovecot_log(event, login, dec, "");
 	event_unref(&event);
 }
 
 /* Decides the session. Returns TRUE if it may go on; on FALSE the
    decision has been logged and the caller refuses the session. */
 static bool
-ipallow_session_check(struct mail_user *user, struct ipallow_decision *dec)
+ipallow_mail_check(struct mail_user *user, struct ipallow_decision *dec)
 {
-	const struct ipallow_loaded_policy *lp;
-	struct ipallow_policy *policy = NULL;
-	struct ipallow_request req;
-	struct ipallow_log_ctx ctx;
-	const char *path, *load_error = NULL, *suffix = "";
+	struct ipallow_login login;
+	const char *path, *error = NULL;
 	bool ip_ok;
 
-	i_zero(&ctx);
-	ctx.user = user->username;
-	ctx.service = ipallow_mail_session_service(user);
-	ctx.field = IPALLOW_DEFAULT_FIELD;
+	i_zero(&login);
+	login.user = user->username;
+	login.service = ipallow_mail_session_service(user);
+	login.get_field = ipallow_mail_get_field;
+	login.field_context = user;
 	/* The mail process knows only the address the login process
 	   accepted (forwarded ones included), not the TCP peer. */
-	ipallow_addr_set_none(&ctx.peer_ip);
+	ipallow_addr_set_none(&login.peer_ip);
+	ip_ok = ipallow_addr_from_dovecot(user->conn.remote_ip,
+					  &login.client_ip);
 
-	i_zero(dec);
-	dec->result = IPALLOW_RESULT_DENY;
-	dec->rule = IPALLOW_RULE_INTERNAL_ERROR;
-
-	ip_ok = ipallow_addr_from_dovecot(user->conn.remote_ip, &ctx.client_ip);
-	if (ipallow_service_is_internal(user->service) ||
-	    ipallow_service_is_internal(ctx.service)) {
+	ipallow_decision_init(dec, NULL, NULL);
+	if (ipallow_mail_service_is_internal(user->service) ||
+	    ipallow_mail_service_is_internal(login.service)) {
 		/* First of all: delivery must work even when the policy
 		   does not load or the address is odd. */
 		dec->result = IPALLOW_RESULT_EXEMPT;
 		dec->rule = IPALLOW_RULE_EXEMPT_SERVICE;
 	} else if (!ip_ok) {
-		suffix = ": unknown address family";
-	} else if (ipallow_mail_policy_path(user, &path, &load_error) < 0) {
+		dec->reason = "unknown address family";
+	} else if (ipallow_mail_policy_path(user, &path, &error) < 0) {
 		/* no policy to decide with: denied as not loaded */
 		dec->rule = IPALLOW_RULE_NO_POLICY;
+		dec->reason = error != NULL ? error : "policy not loaded";
 	} else {
-		lp = ipallow_mail_policy_get(path);
-		policy = lp->policy;
-		/* lp->error starts with the file name */
-		load_error = lp->error;
-		if (policy != NULL)
-			ctx.field = policy->field;
-
-		i_zero(&req);
-		req.service = ctx.service;
-		req.user = user->username;
-		req.get_field = ipallow_session_get_field;
-		req.field_context = user;
-		req.client_ip = ctx.client_ip;
-		(void)ipallow_decide(policy, &req, dec);
+		(void)ipallow_dovecot_decide(ipallow_mail_policy_get(path),
+					     &login, dec);
 	}
-	ipallow_session_log(user, policy, load_error, &ctx, dec, suffix);
+	ipallow_mail_log(user, &login, dec);
 	return dec->result != IPALLOW_RESULT_DENY &&
 		dec->result != IPALLOW_RESULT_PASSWORD_CHANGE;
 }
@@ -259,7 +199,7 @@ static void ipallow_mail_user_created(struct mail_user *user)
 		/* Initialization fails anyway; no decision to log. */
 		return;
 	}
-	if (ipallow_session_check(user, &dec))
+	if (ipallow_mail_check(user, &dec))
 		return;
 
 	/* Fail mail_user_init(): the mail process ends the session before

@@ -566,7 +566,7 @@ START_TEST(test_alloc_decide)
 	const struct decide_alloc_case *c = &decide_alloc_cases[_i];
 	static const char yaml[] = "sets:\n  partners: [203.0.113.0/24]\n";
 	struct ipallow_policy *policy;
-	struct ipallow_request req;
+	struct ipallow_login req;
 	struct ipallow_decision dec;
 	unsigned long n;
 	char *error;
@@ -607,7 +607,7 @@ END_TEST
 START_TEST(test_alloc_decide_no_list)
 {
 	struct ipallow_policy *policy;
-	struct ipallow_request req;
+	struct ipallow_login req;
 	struct ipallow_decision dec;
 
 	ck_assert(ipallow_policy_defaults(&policy) == 0);

@@ -281,7 +281,7 @@ START_TEST(test_cache_per_policy)
 	static const char yaml_a[] = "sets:\n  office: [203.0.113.0/24]\n";
 	static const char yaml_b[] = "sets:\n  office: [198.51.100.0/24]\n";
 	struct ipallow_policy *a, *b, *c;
-	struct ipallow_request req;
+	struct ipallow_login req;
 	struct ipallow_decision dec;
 	const struct ipallow_list *la, *lb;
 	char *error;

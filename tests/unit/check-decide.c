@@ -1,8 +1,7 @@
-/* The decision (SPEC §4), step by step and in its order, and the log
-   lines (SPEC §6) the adapters print for it. */
+/* The decision (SPEC §4), step by step and in its order, and the words
+   of its results and rules. The lines built from it: check-message.c. */
 #include "test-common.h"
 #include "ipallow-decide.h"
-#include "ipallow-log.h"
 
 enum test_policy {
 	P_NONE,		/* not loaded: NULL */
@@ -248,7 +247,7 @@ static const struct decide_case decide_cases[] = {
 
 static void run_decide_case(const struct decide_case *c, int i)
 {
-	struct ipallow_request req;
+	struct ipallow_login req;
 	struct ipallow_decision dec;
 	char buf[IPALLOW_DIAG_STRLEN];
 	bool goes_on;
@@ -302,217 +301,6 @@ START_TEST(test_decide_shared_cache)
 }
 END_TEST
 
-/* --- log lines --- */
-
-struct log_case {
-	enum test_policy policy;
-	const char *user;
-	const char *service;
-	const char *list;
-	const char *ip;
-	const char *peer;	/* NULL: unknown */
-	const char *line;	/* ipallow_log_decision() */
-	const char *invalid;	/* ipallow_log_invalid(), or NULL */
-	bool notable;
-};
-
-static const struct log_case log_cases[] = {
-	{ P_DEFAULT, "alice", "imap", "203.0.113.0/24", "198.51.100.7", NULL,
-	  "deny user=alice service=imap ip=198.51.100.7 (not in allow_nets)",
-	  NULL, true },
-	/* the peer only when it differs */
-	{ P_DEFAULT, "alice", "imap", "203.0.113.0/24", "198.51.100.7",
-	  "198.51.100.7",
-	  "deny user=alice service=imap ip=198.51.100.7 (not in allow_nets)",
-	  NULL, true },
-	{ P_DEFAULT, "alice", "imap", "203.0.113.0/24", "198.51.100.7",
-	  "192.168.10.5",
-	  "deny user=alice service=imap ip=198.51.100.7 peer=192.168.10.5 "
-	  "(not in allow_nets)", NULL, true },
-	{ P_DEFAULT, "alice", "imap", "203.0.113.0/24", "198.51.100.7",
-	  "::ffff:198.51.100.7",
-	  "deny user=alice service=imap ip=198.51.100.7 (not in allow_nets)",
-	  NULL, true },
-	{ P_DEFAULT, "alice", "imap", "203.0.113.0/24", "2001:db8::7",
-	  "2001:db8:ffff::1",
-	  "deny user=alice service=imap ip=2001:db8::7 peer=2001:db8:ffff::1 "
-	  "(not in allow_nets)", NULL, true },
-	{ P_REPORT, "alice", "imap", "203.0.113.0/24", "198.51.100.7", NULL,
-	  "report-only, would deny user=alice service=imap ip=198.51.100.7 "
-	  "(not in allow_nets)", NULL, true },
-	{ P_DEFAULT, "alice", "imap", "203.0.113.0/24", "203.0.113.5", NULL,
-	  "allow user=alice service=imap ip=203.0.113.5 (in allow_nets)", NULL,
-	  false },
-	{ P_DEFAULT, "alice", "caldav", "203.0.113.0/24", "198.51.100.7", NULL,
-	  "exempt user=alice service=caldav ip=198.51.100.7 (exempt service)",
-	  NULL, false },
-	{ P_DEFAULT, "alice", "imap", NULL, "198.51.100.7", NULL,
-	  "unrestricted user=alice service=imap ip=198.51.100.7 (no allow_nets)",
-	  NULL, false },
-	{ P_DEFAULT, "alice", "imap", "203.0.113.0/24", "unknown", NULL,
-	  "exempt user=alice service=imap ip=unknown (client IP unknown)", NULL,
-	  false },
-	{ P_UNKNOWN_DENY, "alice", "imap", "203.0.113.0/24", "unknown", NULL,
-	  "deny user=alice service=imap ip=unknown (client IP unknown)", NULL,
-	  true },
-	{ P_DEFAULT, "alice", "imap", "203.0.113.0/24", "10.0.0.1", NULL,
-	  "exempt user=alice service=imap ip=10.0.0.1 (exempt network)", NULL,
-	  false },
-	{ P_NONE, "alice", "imap", "203.0.113.0/24", "198.51.100.7", NULL,
-	  "deny user=alice service=imap ip=198.51.100.7 (policy not loaded)",
-	  NULL, true },
-	{ P_FIELD, "alice", "imap", "203.0.113.0/24", "198.51.100.7", NULL,
-	  "deny user=alice service=imap ip=198.51.100.7 (not in nets_allowed)",
-	  NULL, true },
-	/* invalid lists */
-	{ P_DEFAULT, "bob", "imap", "198.51.100.0/24 2001:db8::/32 10/8",
-	  "198.51.100.7", NULL,
-	  "deny user=bob service=imap ip=198.51.100.7 (invalid allow_nets)",
-	  "invalid allow_nets for user=bob: entry 3 \"10/8\": IPv4 shorthand is "
-	  "not allowed", true },
-	{ P_DEFAULT, "bob", "imap", "10/8, 198.51.100.0/24, x", "198.51.100.7",
-	  NULL,
-	  "deny user=bob service=imap ip=198.51.100.7 (invalid allow_nets)",
-	  "invalid allow_nets for user=bob: entry 1 \"10/8\": IPv4 shorthand is "
-	  "not allowed (and 1 more error)", true },
-	{ P_FIELD, "bob", "imap", "x y z", "198.51.100.7", NULL,
-	  "deny user=bob service=imap ip=198.51.100.7 (invalid nets_allowed)",
-	  "invalid nets_allowed for user=bob: entry 1 \"x\": host names are not "
-	  "allowed, only IP addresses (and 2 more errors)", true },
-	{ P_REPORT, "bob", "imap", "fe80::1%eth0 198.51.100.7", "198.51.100.7",
-	  NULL,
-	  "report-only, would deny user=bob service=imap ip=198.51.100.7 "
-	  "(invalid allow_nets)",
-	  "invalid allow_nets for user=bob: entry 1 \"fe80::1%eth0\": IPv6 zone "
-	  "index is not allowed", true },
-	{ P_SKIP, "bob", "imap", "198.51.100.0/24 10/8", "198.51.100.7", NULL,
-	  "allow user=bob service=imap ip=198.51.100.7 (in allow_nets)",
-	  "invalid allow_nets for user=bob: entry 2 \"10/8\": IPv4 shorthand is "
-	  "not allowed (invalid entries skipped)", false },
-	{ P_SKIP, "bob", "imap", "198.51.100.0/24 10/8", "203.0.113.1", NULL,
-	  "deny user=bob service=imap ip=203.0.113.1 (not in allow_nets)",
-	  "invalid allow_nets for user=bob: entry 2 \"10/8\": IPv4 shorthand is "
-	  "not allowed (invalid entries skipped)", true },
-	{ P_SKIP, "bob", "imap", "10/8", "198.51.100.7", NULL,
-	  "deny user=bob service=imap ip=198.51.100.7 (invalid allow_nets)",
-	  "invalid allow_nets for user=bob: entry 1 \"10/8\": IPv4 shorthand is "
-	  "not allowed", true },
-	{ P_SKIP, "bob", "imap", "1.1.1.1 2.2.2.2 3.3.3.3 4.4.4.4",
-	  "198.51.100.7", NULL,
-	  "deny user=bob service=imap ip=198.51.100.7 (invalid allow_nets)",
-	  "invalid allow_nets for user=bob: entry 4 \"4.4.4.4\": list has more "
-	  "than 3 entries (limits.entries)", true },
-	/* who and what are escaped: no log injection */
-	{ P_DEFAULT, "eve\nipallow: allow user=admin", "imap", "203.0.113.0/24",
-	  "198.51.100.7", NULL,
-	  "deny user=eve\\x0aipallow:\\x20allow\\x20user=admin service=imap "
-	  "ip=198.51.100.7 (not in allow_nets)", NULL, true },
-	/* a space in a name cannot forge a field of its own */
-	{ P_DEFAULT, "eve service=caldav", "imap", "203.0.113.0/24",
-	  "198.51.100.7", NULL,
-	  "deny user=eve\\x20service=caldav service=imap "
-	  "ip=198.51.100.7 (not in allow_nets)", NULL, true },
-	{ P_DEFAULT, "\"quoted\"", "im\\ap", "203.0.113.0/24", "198.51.100.7",
-	  NULL, "deny user=\\x22quoted\\x22 service=im\\x5cap ip=198.51.100.7 "
-	  "(not in allow_nets)", NULL, true },
-	{ P_DEFAULT, NULL, NULL, "203.0.113.0/24", "198.51.100.7", NULL,
-	  "deny user=- service=- ip=198.51.100.7 (not in allow_nets)", NULL,
-	  true },
-	{ P_DEFAULT, "", "", "203.0.113.0/24", "198.51.100.7", NULL,
-	  "deny user=- service=- ip=198.51.100.7 (not in allow_nets)", NULL,
-	  true },
-	{ P_DEFAULT, "eve", "imap", "1.2.3.4 \x1b[31mred", "198.51.100.7", NULL,
-	  "deny user=eve service=imap ip=198.51.100.7 (invalid allow_nets)",
-	  "invalid allow_nets for user=eve: entry 2 \"\\x1b[31mred\": brackets "
-	  "are not allowed", true },
-};
-
-START_TEST(test_log_lines)
-{
-	const struct log_case *c = &log_cases[_i];
-	struct ipallow_policy *policy = policies[c->policy];
-	struct ipallow_request req;
-	struct ipallow_decision dec;
-	struct ipallow_log_ctx ctx;
-	char buf[IPALLOW_LOG_LINE_MAX];
-	const char *line;
-
-	memset(&req, 0, sizeof(req));
-	req.service = c->service;
-	req.list_text = c->list;
-	req.client_ip = test_addr(c->ip);
-	ipallow_decide(policy, &req, &dec);
-
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.user = c->user;
-	ctx.service = c->service;
-	ctx.client_ip = req.client_ip;
-	if (c->peer != NULL)
-		ctx.peer_ip = test_addr(c->peer);
-	else
-		ipallow_addr_set_none(&ctx.peer_ip);
-	ctx.field = policy != NULL ? policy->field : "allow_nets";
-
-	line = ipallow_log_decision(&dec, &ctx, buf, sizeof(buf));
-	ck_assert_msg(line == buf && strcmp(buf, c->line) == 0,
-		      "case %d: '%s'", _i, buf);
-	line = ipallow_log_invalid(&dec, &ctx, policy != NULL ?
-				   policy->on_invalid : IPALLOW_ON_INVALID_DENY,
-				   buf, sizeof(buf));
-	if (c->invalid == NULL) {
-		ck_assert_msg(line == NULL, "case %d: invalid line '%s'", _i,
-			      line);
-	} else {
-		ck_assert_msg(line != NULL && strcmp(line, c->invalid) == 0,
-			      "case %d: invalid line '%s'", _i, line);
-	}
-	ck_assert_msg(ipallow_log_is_notable(&dec) == c->notable,
-		      "case %d: notable", _i);
-}
-END_TEST
-
-/* A byte-limit error has no entry; a small buffer cuts cleanly. */
-START_TEST(test_log_edges)
-{
-	struct ipallow_request req;
-	struct ipallow_decision dec;
-	struct ipallow_log_ctx ctx;
-	char buf[IPALLOW_LOG_LINE_MAX], *text;
-
-	text = malloc(IPALLOW_LIST_DEFAULT_MAX_BYTES + 2);
-	ck_assert(text != NULL);
-	memset(text, ',', IPALLOW_LIST_DEFAULT_MAX_BYTES + 1);
-	text[IPALLOW_LIST_DEFAULT_MAX_BYTES + 1] = '\0';
-	memset(&req, 0, sizeof(req));
-	req.service = "imap";
-	req.list_text = text;
-	req.client_ip = test_addr("198.51.100.7");
-	/* all separators: no list at all, however long */
-	ck_assert(ipallow_decide(policies[P_DEFAULT], &req, &dec));
-	ck_assert_int_eq(dec.rule, IPALLOW_RULE_NO_LIST);
-	text[0] = '1';
-	ck_assert(!ipallow_decide(policies[P_SKIP], &req, &dec));
-	ck_assert_int_eq(dec.rule, IPALLOW_RULE_INVALID_LIST);
-	ck_assert(dec.over_limit);
-
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.user = "carol";
-	ctx.service = "imap";
-	ctx.client_ip = req.client_ip;
-	ctx.field = "allow_nets";
-	ck_assert_str_eq(ipallow_log_invalid(&dec, &ctx, IPALLOW_ON_INVALID_SKIP,
-					     buf, sizeof(buf)),
-			 "invalid allow_nets for user=carol: list is longer "
-			 "than 65536 bytes (limits.bytes) (65537 bytes)");
-	free(text);
-
-	ipallow_log_decision(&dec, &ctx, buf, 16);
-	ck_assert_str_eq(buf, "deny user=carol");
-	ipallow_log_invalid(&dec, &ctx, IPALLOW_ON_INVALID_SKIP, buf, 8);
-	ck_assert_str_eq(buf, "invalid");
-}
-END_TEST
-
 START_TEST(test_to_string)
 {
 	static const struct {
@@ -552,28 +340,6 @@ START_TEST(test_to_string)
 }
 END_TEST
 
-/* An internal error as the adapters would log it. */
-START_TEST(test_log_internal_error)
-{
-	struct ipallow_decision dec;
-	struct ipallow_log_ctx ctx;
-	char buf[IPALLOW_LOG_LINE_MAX];
-
-	memset(&dec, 0, sizeof(dec));
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.user = "alice";
-	ctx.service = "imap";
-	ctx.client_ip = test_addr("2001:db8::1");
-	ctx.field = "allow_nets";
-	ck_assert_str_eq(ipallow_log_decision(&dec, &ctx, buf, sizeof(buf)),
-			 "deny user=alice service=imap ip=2001:db8::1 "
-			 "(internal error)");
-	ck_assert(ipallow_log_invalid(&dec, &ctx, IPALLOW_ON_INVALID_DENY, buf,
-				      sizeof(buf)) == NULL);
-	ck_assert(ipallow_log_is_notable(&dec));
-}
-END_TEST
-
 static Suite *decide_suite(void)
 {
 	Suite *s = suite_create("decide");
@@ -585,11 +351,7 @@ static Suite *decide_suite(void)
 	tcase_add_test(tc, test_decide_shared_cache);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("log");
-	tcase_add_checked_fixture(tc, policies_setup, policies_teardown);
-	tcase_add_loop_test(tc, test_log_lines, 0, N_ELEMENTS(log_cases));
-	tcase_add_test(tc, test_log_edges);
-	tcase_add_test(tc, test_log_internal_error);
+	tc = tcase_create("words");
 	tcase_add_test(tc, test_to_string);
 	suite_add_tcase(s, tc);
 	return s;

@@ -258,7 +258,7 @@ END_TEST
 START_TEST(test_decide_files)
 {
 	struct ipallow_policy *policy;
-	struct ipallow_request req;
+	struct ipallow_login req;
 	struct ipallow_decision dec;
 	char *error;
 

@@ -3,7 +3,7 @@
    log line. */
 #include "test-common.h"
 #include "ipallow-decide.h"
-#include "ipallow-log.h"
+#include "ipallow-message.h"
 
 static const char policy_text[] =
 	"password_change:\n"
@@ -43,7 +43,7 @@ static bool decide(struct ipallow_policy *policy, const char *service,
 		   const char *nets, const char *mark, const char *ip,
 		   const char *peer, struct ipallow_decision *dec)
 {
-	struct ipallow_request req;
+	struct ipallow_login req;
 	struct fields f = { nets, mark };
 
 	memset(&req, 0, sizeof(req));
@@ -221,22 +221,22 @@ START_TEST(test_log_line)
 {
 	struct ipallow_policy *policy = load("");
 	struct ipallow_decision dec;
-	struct ipallow_log_ctx ctx;
-	char line[IPALLOW_LOG_LINE_MAX];
+	struct ipallow_login login;
+	char line[IPALLOW_MESSAGE_MAX];
 
 	(void)decide(policy, "imap", NULL, "yes", "198.51.100.7", "unknown",
 		     &dec);
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.user = "alice";
-	ctx.service = "imap";
-	ctx.client_ip = test_addr("198.51.100.7");
-	ctx.peer_ip = test_addr("127.0.0.1");
-	ctx.field = "allow_nets";
-	ck_assert_str_eq(ipallow_log_decision(&dec, &ctx, line, sizeof(line)),
+	memset(&login, 0, sizeof(login));
+	login.user = "alice";
+	login.service = "imap";
+	login.client_ip = test_addr("198.51.100.7");
+	login.peer_ip = test_addr("127.0.0.1");
+	ck_assert_str_eq(ipallow_message_decision(&dec, &login, line,
+						  sizeof(line)),
 			 "password change required user=alice service=imap "
 			 "ip=198.51.100.7 peer=127.0.0.1 "
 			 "(password_change_required)");
-	ck_assert(ipallow_log_is_notable(&dec));
+	ck_assert(ipallow_message_is_notable(&dec));
 	ck_assert_str_eq(ipallow_result_to_string(dec.result),
 			 "password_change");
 	ck_assert_str_eq(ipallow_rule_to_string(dec.rule),

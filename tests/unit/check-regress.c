@@ -9,7 +9,7 @@
 #include "test-common.h"
 #include "ipallow-alloc.h"
 #include "ipallow-decide.h"
-#include "ipallow-log.h"
+#include "ipallow-message.h"
 
 #include <dirent.h>
 
@@ -99,7 +99,7 @@ static void replay_list(const char *name, struct ipallow_policy *policy,
 	};
 	struct ipallow_parse_ctx ctx = policy->parse_ctx;
 	struct ipallow_list *list;
-	char buf[IPALLOW_LOG_LINE_MAX];
+	char buf[IPALLOW_MESSAGE_MAX];
 	unsigned int i;
 	int ret;
 
@@ -119,9 +119,8 @@ static void replay_list(const char *name, struct ipallow_policy *policy,
 	ipallow_list_free(&list);
 
 	for (i = 0; i < N_ELEMENTS(ips); i++) {
-		struct ipallow_request req;
+		struct ipallow_login req;
 		struct ipallow_decision dec;
-		struct ipallow_log_ctx lctx;
 		bool goes_on;
 
 		memset(&req, 0, sizeof(req));
@@ -134,14 +133,9 @@ static void replay_list(const char *name, struct ipallow_policy *policy,
 			      "%s: decision %s (%s) for %s", name,
 			      ipallow_result_to_string(dec.result),
 			      ipallow_rule_to_string(dec.rule), ips[i]);
-		memset(&lctx, 0, sizeof(lctx));
-		lctx.user = text;
-		lctx.service = "imap";
-		lctx.client_ip = req.client_ip;
-		lctx.field = policy->field;
-		ipallow_log_decision(&dec, &lctx, buf, sizeof(buf));
-		ipallow_log_invalid(&dec, &lctx, policy->on_invalid, buf,
-				    sizeof(buf));
+		req.user = text;
+		ipallow_message_decision(&dec, &req, buf, sizeof(buf));
+		ipallow_message_invalid(&dec, &req, buf, sizeof(buf));
 	}
 }
 

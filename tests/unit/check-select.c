@@ -4,7 +4,7 @@
    database (SPEC 9.3 step 6). */
 #include "test-common.h"
 #include "ipallow-decide.h"
-#include "ipallow-log.h"
+#include "ipallow-message.h"
 #include "ipallow-cache.h"
 
 static const char policy_yaml[] =
@@ -218,7 +218,7 @@ START_TEST(test_select)
 {
 	const struct select_case *c = &select_cases[_i];
 	struct fields fields = { c->fields };
-	struct ipallow_request req;
+	struct ipallow_login req;
 	struct ipallow_decision dec;
 	bool goes_on;
 
@@ -247,7 +247,7 @@ START_TEST(test_lookup_only_when_needed)
 	static const char *const pairs[] = { "allow_nets=192.0.2.0/24, country:US", NULL };
 	static const char *const plain[] = { "allow_nets=192.0.2.0/24", NULL };
 	struct fields fields = { pairs };
-	struct ipallow_request req;
+	struct ipallow_login req;
 	struct ipallow_decision dec;
 
 	policy = load_with_fake();
@@ -293,7 +293,7 @@ START_TEST(test_domain_lists_cached)
 	static const char *const none[] = { NULL };
 	struct fields fields = { none };
 	struct ipallow_cache_stats stats;
-	struct ipallow_request req;
+	struct ipallow_login req;
 	struct ipallow_decision dec;
 	char user[64];
 	int i;
@@ -332,7 +332,7 @@ START_TEST(test_old_adapters)
 {
 	/* an adapter that only sets list_text still gets domain defaults
 	   when it has no list, and its list otherwise */
-	struct ipallow_request req;
+	struct ipallow_login req;
 	struct ipallow_decision dec;
 
 	policy = load_with_fake();
@@ -354,10 +354,9 @@ START_TEST(test_log_lines)
 	static const char *const pairs[] = { "allow_nets_imap=10/8",
 		"allow_nets_mode=soon", NULL };
 	struct fields fields = { pairs };
-	struct ipallow_request req;
+	struct ipallow_login req;
 	struct ipallow_decision dec;
-	struct ipallow_log_ctx ctx;
-	char line[IPALLOW_LOG_LINE_MAX];
+	char line[IPALLOW_MESSAGE_MAX];
 
 	policy = load_with_fake();
 	memset(&req, 0, sizeof(req));
@@ -367,22 +366,16 @@ START_TEST(test_log_lines)
 	req.field_context = &fields;
 	req.client_ip = test_addr("198.51.100.7");
 	ck_assert(!ipallow_decide(policy, &req, &dec));
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.user = req.user;
-	ctx.service = req.service;
-	ctx.client_ip = req.client_ip;
-	ctx.field = policy->field;
-	ck_assert_str_eq(ipallow_log_decision(&dec, &ctx, line, sizeof(line)),
+	ck_assert_str_eq(ipallow_message_decision(&dec, &req, line, sizeof(line)),
 		"deny user=bob@example.com service=imap ip=198.51.100.7 "
 		"(invalid allow_nets_imap)");
-	ck_assert_str_eq(ipallow_log_invalid(&dec, &ctx, policy->on_invalid,
-					     line, sizeof(line)),
+	ck_assert_str_eq(ipallow_message_invalid(&dec, &req, line, sizeof(line)),
 		"invalid allow_nets_imap for user=bob@example.com: entry 1 "
 		"\"10/8\": IPv4 shorthand is not allowed");
-	ck_assert_str_eq(ipallow_log_bad_mode(&dec, &ctx, line, sizeof(line)),
+	ck_assert_str_eq(ipallow_message_bad_mode(&dec, &req, line, sizeof(line)),
 		"invalid allow_nets_mode \"soon\" for user=bob@example.com: "
 		"must be enforce or report; enforce used");
-	ck_assert_ptr_null(ipallow_log_geoip_error(&dec, &ctx, line,
+	ck_assert_ptr_null(ipallow_message_geoip_error(&dec, &req, line,
 						   sizeof(line)));
 
 	/* the list from <field>: the SPEC 6 text, unchanged */
@@ -392,11 +385,11 @@ START_TEST(test_log_lines)
 
 		fields.pairs = plain;
 		ck_assert(!ipallow_decide(policy, &req, &dec));
-		ck_assert_str_eq(ipallow_log_decision(&dec, &ctx, line,
+		ck_assert_str_eq(ipallow_message_decision(&dec, &req, line,
 						      sizeof(line)),
 			"deny user=bob@example.com service=imap "
 			"ip=198.51.100.7 (not in allow_nets)");
-		ck_assert_ptr_null(ipallow_log_bad_mode(&dec, &ctx, line,
+		ck_assert_ptr_null(ipallow_message_bad_mode(&dec, &req, line,
 							sizeof(line)));
 	}
 	{
@@ -405,10 +398,9 @@ START_TEST(test_log_lines)
 
 		fields.pairs = rep;
 		req.user = "bob@other.org";
-		ctx.user = req.user;
-		req.client_ip = ctx.client_ip = test_addr("192.0.2.66");
+		req.client_ip = test_addr("192.0.2.66");
 		ck_assert(ipallow_decide(policy, &req, &dec));
-		ck_assert_str_eq(ipallow_log_decision(&dec, &ctx, line,
+		ck_assert_str_eq(ipallow_message_decision(&dec, &req, line,
 						      sizeof(line)),
 			"report-only, would deny user=bob@other.org "
 			"service=imap ip=192.0.2.66 (not in domains.\"*\")");

@@ -44,7 +44,7 @@ ipallow_guard_warn_no_passdb(struct auth_passdb_settings *const *passdbs,
 		return;
 	}
 	for (i = 0; i < count; i++) {
-		if (strcmp(passdbs[i]->driver, IPALLOW_GUARD_DRIVER_NAME) == 0)
+		if (strcmp(passdbs[i]->driver, IPALLOW_DRIVER_NAME) == 0)
 			return;
 	}
 	i_warning(IPALLOW_TEXT_NO_PASSDB);
@@ -68,10 +68,10 @@ void ipallow_guard_init(struct module *module ATTR_UNUSED)
 			   checked by the ipallow passdb itself */
 			return;
 		}
-		if (strcmp(passdbs[i]->driver, IPALLOW_GUARD_DRIVER_NAME) == 0) {
-			i_fatal("ipallow: misplaced in the passdb chain: "
+		if (strcmp(passdbs[i]->driver, IPALLOW_DRIVER_NAME) == 0) {
+			i_fatal("ipallow: "IPALLOW_TEXT_MISPLACED": "
 				IPALLOW_TEXT_BEFORE_VERIFY " (see "
-				IPALLOW_GUARD_SNIPPET ")");
+				IPALLOW_SNIPPET ")");
 		}
 	}
 }

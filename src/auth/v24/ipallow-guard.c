@@ -40,7 +40,7 @@ static void ipallow_guard_warn_no_passdb(void)
 	if (worker)
 		return;
 	array_foreach_elem(&global_auth_settings->parsed_passdbs, set) {
-		if (strcmp(set->driver, IPALLOW_GUARD_DRIVER_NAME) == 0)
+		if (strcmp(set->driver, IPALLOW_DRIVER_NAME) == 0)
 			return;
 	}
 	i_warning(IPALLOW_TEXT_NO_PASSDB);
@@ -62,10 +62,10 @@ void ipallow_guard_init(struct module *module ATTR_UNUSED)
 			   checked by the ipallow passdb itself */
 			return;
 		}
-		if (strcmp(set->driver, IPALLOW_GUARD_DRIVER_NAME) == 0) {
-			i_fatal("ipallow: misplaced in the passdb chain: "
+		if (strcmp(set->driver, IPALLOW_DRIVER_NAME) == 0) {
+			i_fatal("ipallow: "IPALLOW_TEXT_MISPLACED": "
 				IPALLOW_TEXT_BEFORE_VERIFY " (see "
-				IPALLOW_GUARD_SNIPPET ")");
+				IPALLOW_SNIPPET ")");
 		}
 	}
 }
