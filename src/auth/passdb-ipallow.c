@@ -46,7 +46,7 @@ static void passdb_ipallow_warn_native(struct auth_request *request)
 {
 	/* the user name as in the decision lines: escaped, so that it
 	   cannot forge text of its own in the line */
-	char user[IPALLOW_ESCAPED_SIZE];
+	char user[IPALLOW_ESCAPED_STRLEN];
 	struct event *event;
 
 	if (native_allow_nets_warned ||

@@ -56,7 +56,7 @@ int cli_load_policy(const char *path, struct ipallow_policy **policy_r)
 int cli_parse_addr(const char *what, const char *arg,
 		   struct ipallow_addr *addr_r)
 {
-	char text[IPALLOW_ESCAPED_SIZE];
+	char text[IPALLOW_ESCAPED_STRLEN];
 	const char *error;
 
 	if (ipallow_addr_parse(arg, addr_r, &error) == 0)

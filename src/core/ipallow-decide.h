@@ -87,10 +87,6 @@ enum ipallow_list_cache {
 	IPALLOW_LIST_CACHE_MISS,
 };
 
-/* A text escaped by ipallow_escape_text() or _field(): they write at most
-   IPALLOW_DIAG_TEXT_MAX bytes, then "..." when cut, and the NUL. */
-#define IPALLOW_ESCAPED_SIZE (IPALLOW_DIAG_TEXT_MAX + 4)
-
 /* "allow_nets_imap", "domains.example.com", ... plus the NUL. */
 #define IPALLOW_LIST_NAME_MAX 160
 
@@ -127,7 +123,7 @@ struct ipallow_decision {
 	   should warn. */
 	enum ipallow_mode mode;
 	bool mode_invalid;
-	char mode_text[IPALLOW_ESCAPED_SIZE];
+	char mode_text[IPALLOW_ESCAPED_STRLEN];
 	/* A country or ASN lookup failed (corrupt database): those entries
 	   matched nothing. Static English text, or NULL. */
 	const char *geoip_error;

@@ -21,7 +21,7 @@ const char *ipallow_message_decision(const struct ipallow_decision *dec,
 				     const struct ipallow_login *login,
 				     char *buf, size_t size)
 {
-	char user[IPALLOW_ESCAPED_SIZE], service[IPALLOW_ESCAPED_SIZE];
+	char user[IPALLOW_ESCAPED_STRLEN], service[IPALLOW_ESCAPED_STRLEN];
 	char ip[IPALLOW_ADDR_STRLEN], peer[IPALLOW_ADDR_STRLEN + 8] = "";
 	char rule[96];
 
@@ -49,7 +49,7 @@ const char *ipallow_message_invalid(const struct ipallow_decision *dec,
 				    const struct ipallow_login *login,
 				    char *buf, size_t size)
 {
-	char user[IPALLOW_ESCAPED_SIZE], diag[IPALLOW_DIAG_STRLEN];
+	char user[IPALLOW_ESCAPED_STRLEN], diag[IPALLOW_DIAG_STRLEN];
 	char more[64] = "";
 	const char *tail = "";
 
@@ -71,7 +71,7 @@ const char *ipallow_message_bad_mode(const struct ipallow_decision *dec,
 				     const struct ipallow_login *login,
 				     char *buf, size_t size)
 {
-	char user[IPALLOW_ESCAPED_SIZE];
+	char user[IPALLOW_ESCAPED_STRLEN];
 
 	if (!dec->mode_invalid)
 		return NULL;
@@ -85,7 +85,7 @@ const char *ipallow_message_geoip_error(const struct ipallow_decision *dec,
 					const struct ipallow_login *login,
 					char *buf, size_t size)
 {
-	char user[IPALLOW_ESCAPED_SIZE], ip[IPALLOW_ADDR_STRLEN];
+	char user[IPALLOW_ESCAPED_STRLEN], ip[IPALLOW_ADDR_STRLEN];
 
 	if (dec->geoip_error == NULL)
 		return NULL;
