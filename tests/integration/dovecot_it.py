@@ -281,19 +281,25 @@ class Log:
     def __init__(self, path):
         self.path = path
 
-    def read(self, since=0):
+    def _complete(self, since=0):
+        """The bytes after since up to the last newline: the log process
+        writes a line in more than one write() when it is long or the
+        machine is loaded, and a reader must never match half a line."""
         try:
             with open(self.path, "rb") as f:
                 f.seek(since)
-                return f.read().decode("utf-8", "replace")
+                data = f.read()
         except FileNotFoundError:
-            return ""
+            return b""
+        return data[:data.rfind(b"\n") + 1]
+
+    def read(self, since=0):
+        return self._complete(since).decode("utf-8", "replace")
 
     def mark(self):
-        try:
-            return os.path.getsize(self.path)
-        except FileNotFoundError:
-            return 0
+        """The end of the last complete line: a line still being written
+        belongs to what comes after the mark."""
+        return len(self._complete())
 
     def find(self, regex, since=0):
         for line in self.read(since).splitlines():

@@ -270,9 +270,11 @@ class Slapd:
     def read_log(self, since=0):
         try:
             with open(self.path("slapd.log")) as f:
-                return f.read()[since:]
+                text = f.read()
         except OSError:
             return ""
+        # complete lines only: slapd may be half-way through one
+        return text[:text.rfind("\n") + 1][since:]
 
     def mark(self):
         return len(self.read_log())
