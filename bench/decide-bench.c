@@ -1,5 +1,5 @@
 /* Per-login costs of the core, outside Dovecot:
-   - decide_cached_ns: ipallow_decide() for a user whose 10-entry list is
+   - decide_cached_ns: ipallow_check() for a user whose 10-entry list is
      already compiled in the policy's cache (the usual login: many
      mailboxes share a list, and the cache keeps it). This is the whole
      decision: exempt-service check, blank check, exempt networks, cache
@@ -11,7 +11,7 @@
      of distinct random lists of N entries of one family (bench-lists.h,
      the same lists as list-bench makes), the compile a login pays when
      the cache misses; the free is not timed.
-   - decide_miss_us: ipallow_decide() with a list text never seen before,
+   - decide_miss_us: ipallow_check() with a list text never seen before,
      so every call parses, compiles and inserts into the cache (and evicts
      once the cache is full).
    - decide_country_ns (with a directory of make-mmdb.pl files as the
@@ -63,10 +63,14 @@ static void print_stat(const char *key, double *values, unsigned int count)
 
 /* compile_<fam>_n<N>_us: the median over ROUNDS of the mean CPU time
    of one ipallow_list_parse() of COUNT distinct lists of N entries. */
-static int compile_sizes(struct ipallow_policy *policy, unsigned int rounds)
+static int compile_sizes(const struct ipallow_policy *policy,
+			 unsigned int rounds)
 {
 	static const unsigned int sizes[] = { 1, 10, 100, 1000 };
+	struct ipallow_parse_ctx ctx;
 	double per[ROUNDS_MAX];
+
+	ipallow_policy_parse_ctx(policy, &ctx);
 
 	for (unsigned int f = 0; f < 2; f++) {
 		for (unsigned int s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
@@ -86,8 +90,9 @@ static int compile_sizes(struct ipallow_policy *policy, unsigned int rounds)
 					struct ipallow_list *list;
 					double t0 = bench_cpu_ns();
 
-					if (ipallow_list_parse(texts[i], &policy->parse_ctx,
-							       &list) != 1) {
+					if (ipallow_list_parse_flags(texts[i], &ctx,
+						IPALLOW_LIST_PARSE_SKIP_NORMALISED,
+						&list) != 1) {
 						fprintf(stderr, "list did not parse\n");
 						return -1;
 					}
@@ -111,6 +116,8 @@ int main(int argc, char **argv)
 	unsigned int rounds = argc > 1 ? (unsigned int)atoi(argv[1]) : 7;
 	struct ipallow_addr addrs[CLIENTS];
 	struct ipallow_policy *policy;
+	struct ipallow_checker *checker;
+	struct ipallow_parse_ctx ctx;
 	struct ipallow_login req;
 	struct ipallow_decision dec;
 	double cached[ROUNDS_MAX], compile[ROUNDS_MAX], miss[ROUNDS_MAX];
@@ -130,8 +137,11 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (ipallow_policy_defaults(&policy) < 0)
+	if (ipallow_policy_defaults(&policy) < 0 ||
+	    ipallow_checker_create(policy, &checker) < 0)
 		return 2;
+	/* what the checker compiles with */
+	ipallow_policy_parse_ctx(policy, &ctx);
 	texts = calloc(n_compile, sizeof(*texts));
 	if (texts == NULL)
 		return 2;
@@ -144,7 +154,7 @@ int main(int argc, char **argv)
 
 		for (unsigned int i = 0; i < n_cached; i++) {
 			req.client_ip = addrs[i % CLIENTS];
-			if (ipallow_decide(policy, &req, &dec))
+			if (ipallow_check(checker, &req, &dec))
 				allowed++;
 			else
 				denied++;
@@ -171,8 +181,9 @@ int main(int argc, char **argv)
 			struct ipallow_list *list;
 
 			t0 = bench_cpu_ns();
-			if (ipallow_list_parse(texts[i], &policy->parse_ctx,
-					       &list) != 1) {
+			if (ipallow_list_parse_flags(texts[i], &ctx,
+					IPALLOW_LIST_PARSE_SKIP_NORMALISED,
+					&list) != 1) {
 				fprintf(stderr, "list did not parse: %s\n",
 					texts[i]);
 				return 2;
@@ -194,7 +205,7 @@ int main(int argc, char **argv)
 		for (unsigned int i = 0; i < n_compile; i++) {
 			req.list_text = texts[i];
 			req.client_ip = addrs[i % CLIENTS];
-			(void)ipallow_decide(policy, &req, &dec);
+			(void)ipallow_check(checker, &req, &dec);
 		}
 		miss[r] = (bench_cpu_ns() - t0) / n_compile / 1e3;
 	}
@@ -203,14 +214,17 @@ int main(int argc, char **argv)
 	if (argc > 2) {
 		double country[ROUNDS_MAX], a, b;
 		struct ipallow_policy *geo_policy;
+		struct ipallow_checker *geo_checker;
 		char yaml[1024], list[sizeof(list10) + 64], *error = NULL;
 
 		snprintf(yaml, sizeof(yaml), "geoip:\n  country_db: %s/country.mmdb\n"
 			 "  asn_db: %s/asn.mmdb\n", argv[2], argv[2]);
 		if (ipallow_policy_load_buffer((const unsigned char *)yaml,
 					       strlen(yaml), "bench.yaml",
-					       &geo_policy, &error) < 0) {
-			fprintf(stderr, "%s\n", error);
+					       &geo_policy, &error) < 0 ||
+		    ipallow_checker_create(geo_policy, &geo_checker) < 0) {
+			fprintf(stderr, "%s\n", error != NULL ? error :
+				"out of memory");
 			return 2;
 		}
 		snprintf(list, sizeof(list), "%s, country:DE, asn:64496", list10);
@@ -220,10 +234,11 @@ int main(int argc, char **argv)
 
 			for (unsigned int i = 0; i < n_cached; i++) {
 				req.client_ip = addrs[i % CLIENTS];
-				(void)ipallow_decide(geo_policy, &req, &dec);
+				(void)ipallow_check(geo_checker, &req, &dec);
 			}
 			country[r] = (bench_cpu_ns() - t0) / n_cached;
 		}
+		ipallow_checker_free(&geo_checker);
 		ipallow_policy_free(&geo_policy);
 		qsort(cached, rounds, sizeof(double), bench_double_cmp);
 		qsort(country, rounds, sizeof(double), bench_double_cmp);
@@ -242,6 +257,7 @@ int main(int argc, char **argv)
 	printf("decisions_allowed=%lu\ndecisions_denied=%lu\n", allowed,
 	       denied);
 	free(texts);
+	ipallow_checker_free(&checker);
 	ipallow_policy_free(&policy);
 	return 0;
 }

@@ -3,13 +3,13 @@
    IPv6, entries in random order, users asked in random order, every
    client inside its user's list (allowed-only clients). For each N and
    family:
-   - compile_us: ipallow_list_parse() of one list as the cache does it
-     (no normalised text): scanning, conversion, the compiled form. The
-     free is not timed.
-   - cold_us: ipallow_decide() for the USERS users in random order with
-     a new policy each round, so that every list is compiled: the
+   - compile_us: ipallow_list_parse_flags() of one list as the cache
+     does it (no normalised text): scanning, conversion, the compiled
+     form. The free is not timed.
+   - cold_us: ipallow_check() for the USERS users in random order with
+     a new checker each round, so that every list is compiled: the
      login's cost when the cache never hits.
-   - decide_us: the same through one policy kept over all rounds, with
+   - decide_us: the same through one checker kept over all rounds, with
      the cache the build has by default: what it keeps of the last round
      hits (median of the rounds; the first is cold).
    - lookup_ns: ipallow_list_lookup() on lists already compiled (the
@@ -78,7 +78,7 @@ static void print_median(const char *prefix, const char *fam, unsigned int n,
 
 /* Decides every user's login once, in a new random order; returns the
    CPU microseconds per login and counts the logins and those allowed. */
-static double decide_all(struct ipallow_policy *policy,
+static double decide_all(struct ipallow_checker *checker,
 			 const struct user *users, unsigned int *order,
 			 unsigned int n_users, unsigned long *allowed,
 			 unsigned long *decisions)
@@ -96,7 +96,7 @@ static double decide_all(struct ipallow_policy *policy,
 
 		req.list_text = u->text;
 		req.client_ip = u->client;
-		if (ipallow_decide(policy, &req, &dec) &&
+		if (ipallow_check(checker, &req, &dec) &&
 		    dec.result == IPALLOW_RESULT_ALLOW)
 			(*allowed)++;
 		(*decisions)++;
@@ -110,7 +110,6 @@ static int run_size(unsigned int rounds, unsigned int n_users,
 	const char *fam = v6 ? "v6" : "v4";
 	double compile[ROUNDS_MAX], decide[ROUNDS_MAX], lookup[ROUNDS_MAX];
 	double cold[ROUNDS_MAX];
-	struct ipallow_policy *cold_policy;
 	unsigned int n_compile = entries >= 1000 ? 1000 :
 		entries >= 100 ? 4000 : n_users;
 	struct user *users = calloc(n_users, sizeof(*users));
@@ -118,10 +117,15 @@ static int run_size(unsigned int rounds, unsigned int n_users,
 	unsigned long allowed = 0, decisions = 0;
 	struct ipallow_cache_stats stats;
 	struct ipallow_policy *policy;
+	struct ipallow_checker *checker, *cold_checker;
+	struct ipallow_parse_ctx ctx;
 
 	if (users == NULL || order == NULL ||
-	    ipallow_policy_defaults(&policy) < 0)
+	    ipallow_policy_defaults(&policy) < 0 ||
+	    ipallow_checker_create(policy, &checker) < 0)
 		return -1;
+	/* what the checker compiles with */
+	ipallow_policy_parse_ctx(policy, &ctx);
 	make_users(users, n_users, entries, v6);
 	for (unsigned int r = 0; r < rounds; r++) {
 		unsigned int first = (unsigned int)(rnd() % n_users);
@@ -132,8 +136,9 @@ static int run_size(unsigned int rounds, unsigned int n_users,
 			const char *text = users[(first + i) % n_users].text;
 
 			t0 = bench_cpu_ns();
-			if (ipallow_list_parse(text, &policy->parse_ctx,
-					       &list) != 1) {
+			if (ipallow_list_parse_flags(text, &ctx,
+					IPALLOW_LIST_PARSE_SKIP_NORMALISED,
+					&list) != 1) {
 				fprintf(stderr, "list did not parse\n");
 				return -1;
 			}
@@ -142,17 +147,17 @@ static int run_size(unsigned int rounds, unsigned int n_users,
 		}
 		compile[r] = total / n_compile / 1e3;
 
-		/* cold: a new policy, so every user's list is compiled */
-		if (ipallow_policy_defaults(&cold_policy) < 0)
+		/* cold: a new checker, so every user's list is compiled */
+		if (ipallow_checker_create(policy, &cold_checker) < 0)
 			return -1;
-		cold[r] = decide_all(cold_policy, users, order, n_users,
+		cold[r] = decide_all(cold_checker, users, order, n_users,
 				     &allowed, &decisions);
-		ipallow_policy_free(&cold_policy);
+		ipallow_checker_free(&cold_checker);
 
-		/* warm: one policy for all rounds, its cache as big as the
+		/* warm: one checker for all rounds, its cache as big as the
 		   build's default; whatever it keeps of the last round
 		   hits */
-		decide[r] = decide_all(policy, users, order, n_users,
+		decide[r] = decide_all(checker, users, order, n_users,
 				       &allowed, &decisions);
 
 		/* lookups on 64 compiled lists */
@@ -163,9 +168,9 @@ static int run_size(unsigned int rounds, unsigned int n_users,
 			unsigned long hits = 0;
 
 			for (unsigned int i = 0; i < nl; i++) {
-				if (ipallow_list_parse(users[i].text,
-						       &policy->parse_ctx,
-						       &lists[i]) != 1)
+				if (ipallow_list_parse_flags(users[i].text,
+					&ctx, IPALLOW_LIST_PARSE_SKIP_NORMALISED,
+					&lists[i]) != 1)
 					return -1;
 			}
 			t0 = bench_cpu_ns();
@@ -182,7 +187,7 @@ static int run_size(unsigned int rounds, unsigned int n_users,
 				ipallow_list_free(&lists[i]);
 		}
 	}
-	ipallow_cache_get_stats(policy->cache, &stats);
+	ipallow_checker_get_stats(checker, &stats);
 	print_median("", fam, entries, "compile_us", compile, rounds);
 	print_median("", fam, entries, "cold_us", cold, rounds);
 	print_median("", fam, entries, "decide_us", decide, rounds);
@@ -196,6 +201,7 @@ static int run_size(unsigned int rounds, unsigned int n_users,
 		free(users[u].text);
 	free(users);
 	free(order);
+	ipallow_checker_free(&checker);
 	ipallow_policy_free(&policy);
 	return 0;
 }

@@ -6,7 +6,7 @@
    share), applies the limits, on_invalid and the decision order, and
    answers "inside the list" with a linear scan using
    ipallow_prefix_contains() over the parsed prefixes and the sets'
-   prefixes. ipallow_decide() goes through the policy's list cache, the
+   prefixes. ipallow_check() goes through the checker's list cache, the
    list parser and the radix tree. Any difference in result or rule
    aborts.
 
@@ -77,10 +77,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		FUZZ_CHECK(ipallow_policy_load_buffer((const unsigned char *)yaml,
 			   strlen(yaml), "fuzz-decide.yaml", &policies[i],
 			   &error) == 0, "fixture policy: %s", error);
-		FUZZ_CHECK(ipallow_policy_set_geoip(policies[i],
-			   ipallow_geoip_create_fake(fake_lookup, NULL, true,
-						     true)) == 0,
-			   "out of memory");
+		ipallow_policy_set_geoip(policies[i],
+			ipallow_geoip_create_fake(fake_lookup, NULL, true,
+						  true));
 	}
 	return 0;
 }
@@ -355,7 +354,7 @@ static struct expect oracle_decide(unsigned int variant, const char *service,
 
 /* --- the harness --- */
 
-static void check_one(struct ipallow_policy *policy, unsigned int variant,
+static void check_one(struct ipallow_checker *checker, unsigned int variant,
 		      const char *service, const char *list_text,
 		      const struct ipallow_addr *addr)
 {
@@ -375,7 +374,7 @@ static void check_one(struct ipallow_policy *policy, unsigned int variant,
 	req.service = service;
 	req.list_text = list_text;
 	req.client_ip = *addr;
-	goes_on = ipallow_decide(policy, &req, &dec);
+	goes_on = ipallow_check(checker, &req, &dec);
 
 	FUZZ_CHECK(dec.result == want.result && dec.rule == want.rule,
 		   "policy %u, service %s, ip %s, list \"%.200s\": got %s (%s), "
@@ -473,8 +472,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned int variant = flags & 7;
 	const char *service = services[(flags >> 3) & 3];
 	bool absent = (flags & 0x20) != 0;
-	struct ipallow_policy *policy = policies[variant];
-	struct ipallow_cache *saved_cache;
+	const struct ipallow_policy *policy = policies[variant];
+	struct ipallow_checker *checker;
 	struct ipallow_addr addr, addr2;
 	struct oracle_list ol;
 	uint8_t raw[16], kind = 0, index = 0, how = 0;
@@ -505,9 +504,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* a fresh two-entry cache, so that every input starts alike and the
 	   few decisions below see misses, hits and evictions */
-	saved_cache = policy->cache;
-	policy->cache = ipallow_cache_create(2, 1024 * 1024);
-	FUZZ_CHECK(policy->cache != NULL, "out of memory");
+	FUZZ_CHECK(ipallow_checker_create_sized(policy, 2, 1024 * 1024,
+						&checker) == 0, "out of memory");
 
 	oracle_parse(list_text, &ol);
 	switch (addr_mode) {
@@ -533,10 +531,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_prefix_first(pool_prefix(&ol, (unsigned int)index + 1), &addr2);
 	ipallow_prefix_array_free(&ol.prefixes);
 
-	check_one(policy, variant, service, absent ? NULL : list_text, &addr);
-	check_one(policy, variant, service, absent ? NULL : list_text, &addr2);
+	check_one(checker, variant, service, absent ? NULL : list_text, &addr);
+	check_one(checker, variant, service, absent ? NULL : list_text, &addr2);
 	/* the same text again is a cache hit and must not change anything */
-	check_one(policy, variant, service, absent ? NULL : list_text, &addr);
+	check_one(checker, variant, service, absent ? NULL : list_text, &addr);
 	/* a trailing separator changes the key, never the meaning (unless it
 	   crosses the byte limit, which the oracle knows) */
 	len = strlen(list_text);
@@ -544,12 +542,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(variant_text != NULL, "out of memory");
 	memcpy(variant_text, list_text, len);
 	memcpy(variant_text + len, ",", 2);
-	check_one(policy, variant, service, variant_text, &addr);
-	check_one(policy, variant, service, list_text, &addr2);
-	check_one(policy, variant, service, variant_text, &addr2);
+	check_one(checker, variant, service, variant_text, &addr);
+	check_one(checker, variant, service, list_text, &addr2);
+	check_one(checker, variant, service, variant_text, &addr2);
 
-	ipallow_cache_free(&policy->cache);
-	policy->cache = saved_cache;
+	ipallow_checker_free(&checker);
 	free(variant_text);
 	free(list_text);
 	return 0;

@@ -37,7 +37,7 @@ static void check_error(const char *error)
 		   "message has no 1-based line:column: %s", error);
 }
 
-static void decide(struct ipallow_policy *policy, const char *service,
+static void decide(struct ipallow_checker *checker, const char *service,
 		   const char *list, const char *ip)
 {
 	struct ipallow_login req;
@@ -53,13 +53,13 @@ static void decide(struct ipallow_policy *policy, const char *service,
 	else
 		FUZZ_CHECK(ipallow_addr_parse(ip, &req.client_ip, &error) == 0,
 			   "fixture address %s", ip);
-	goes_on = ipallow_decide(policy, &req, &dec);
+	goes_on = ipallow_check(checker, &req, &dec);
 	FUZZ_CHECK(goes_on == (dec.result != IPALLOW_RESULT_DENY),
 		   "decide returned %d for %s", goes_on,
 		   ipallow_result_to_string(dec.result));
 	FUZZ_CHECK(dec.rule != IPALLOW_RULE_INTERNAL_ERROR,
 		   "internal error deciding (%s, %s)", list, ip);
-	if (policy->mode == IPALLOW_MODE_ENFORCE)
+	if (ipallow_checker_policy(checker)->mode == IPALLOW_MODE_ENFORCE)
 		FUZZ_CHECK(dec.result != IPALLOW_RESULT_REPORT, "report in "
 			   "enforce mode");
 	else
@@ -87,8 +87,10 @@ static bool default_exempt_networks(const struct ipallow_policy *policy)
 	return true;
 }
 
-static void check_policy(struct ipallow_policy *policy)
+static void check_policy(const struct ipallow_policy *policy)
 {
+	struct ipallow_checker *checker;
+	struct ipallow_parse_ctx ctx;
 	char list[1024];
 	size_t pos = 0;
 	unsigned int i;
@@ -97,11 +99,14 @@ static void check_policy(struct ipallow_policy *policy)
 		   "no field name");
 	FUZZ_CHECK(policy->reject_reason != NULL, "no reject_reason");
 	FUZZ_CHECK(policy->exempt_networks != NULL, "no exempt networks");
-	FUZZ_CHECK(policy->cache != NULL, "no cache");
-	FUZZ_CHECK(policy->parse_ctx.limits.max_entries > 0 &&
-		   policy->parse_ctx.limits.max_bytes > 0, "zero limits");
-	FUZZ_CHECK(policy->parse_ctx.sets_count == policy->sets_count,
+	FUZZ_CHECK(policy->limits.max_entries > 0 &&
+		   policy->limits.max_bytes > 0, "zero limits");
+	ipallow_policy_parse_ctx(policy, &ctx);
+	FUZZ_CHECK(ctx.sets == policy->sets &&
+		   ctx.sets_count == policy->sets_count,
 		   "sets not wired into the parse context");
+	FUZZ_CHECK(ipallow_checker_create(policy, &checker) == 0,
+		   "out of memory");
 	for (i = 0; i < policy->exempt_services_count; i++)
 		FUZZ_CHECK(policy->exempt_services[i] != NULL &&
 			   ipallow_policy_service_exempt(policy,
@@ -123,17 +128,17 @@ static void check_policy(struct ipallow_policy *policy)
 						"@%s ", set->name);
 	}
 
-	decide(policy, "imap", NULL, "198.51.100.7");
-	decide(policy, "imap", "", "198.51.100.7");
-	decide(policy, "imap", "198.51.100.0/24", NULL);
-	decide(policy, "imap", "198.51.100.0/24", "198.51.100.7");
-	decide(policy, "imap", "198.51.100.0/24", "::ffff:198.51.100.7");
-	decide(policy, "imap", "2001:db8::/32, 10/8", "2001:db8::1");
-	decide(policy, "caldav", "192.0.2.1", "198.51.100.7");
-	decide(policy, NULL, "192.0.2.1", "10.0.0.1");
+	decide(checker, "imap", NULL, "198.51.100.7");
+	decide(checker, "imap", "", "198.51.100.7");
+	decide(checker, "imap", "198.51.100.0/24", NULL);
+	decide(checker, "imap", "198.51.100.0/24", "198.51.100.7");
+	decide(checker, "imap", "198.51.100.0/24", "::ffff:198.51.100.7");
+	decide(checker, "imap", "2001:db8::/32, 10/8", "2001:db8::1");
+	decide(checker, "caldav", "192.0.2.1", "198.51.100.7");
+	decide(checker, NULL, "192.0.2.1", "10.0.0.1");
 	if (list[0] != '\0') {
-		decide(policy, "imap", list, "198.51.100.7");
-		decide(policy, "pop3", list, "2001:db8::1");
+		decide(checker, "imap", list, "198.51.100.7");
+		decide(checker, "pop3", list, "2001:db8::1");
 	}
 
 	/* with the default exempt networks, a private client is exempt */
@@ -148,12 +153,13 @@ static void check_policy(struct ipallow_policy *policy)
 		req.list_text = "192.0.2.1";
 		FUZZ_CHECK(ipallow_addr_parse("192.168.1.1", &req.client_ip,
 					      &error) == 0, "fixture");
-		ipallow_decide(policy, &req, &dec);
+		ipallow_check(checker, &req, &dec);
 		FUZZ_CHECK(dec.result == IPALLOW_RESULT_EXEMPT &&
 			   dec.rule == IPALLOW_RULE_EXEMPT_NETWORK,
 			   "private client not exempt: %s",
 			   ipallow_result_to_string(dec.result));
 	}
+	ipallow_checker_free(&checker);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -96,7 +96,7 @@ passdb_ipallow_log(struct auth_request *request,
    decision of the core denies, with the reason in the log line. */
 static void
 passdb_ipallow_decide(struct auth_request *request,
-		      const struct ipallow_passdb_module *module,
+		      struct ipallow_passdb_module *module,
 		      struct ipallow_login *login_r,
 		      struct ipallow_decision *dec_r)
 {

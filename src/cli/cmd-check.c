@@ -48,30 +48,6 @@ static const char *check_get_field(void *context, const char *name)
 }
 
 /* The text of the list the decision used. */
-static const char *check_list_text(const struct ipallow_policy *policy,
-				   const struct ipallow_login *login,
-				   const struct ipallow_decision *dec)
-{
-	const struct ipallow_domain_list *domain;
-	const char *at;
-
-	switch (dec->list_source) {
-	case IPALLOW_LIST_SOURCE_NONE:
-		return "";
-	case IPALLOW_LIST_SOURCE_SERVICE_FIELD:
-	case IPALLOW_LIST_SOURCE_FIELD:
-		return check_get_field(login->field_context, dec->list_name);
-	case IPALLOW_LIST_SOURCE_DOMAIN:
-		at = strrchr(login->user, '@');
-		domain = ipallow_policy_find_domain(policy, at + 1);
-		return domain->text;
-	case IPALLOW_LIST_SOURCE_DOMAIN_DEFAULT:
-		domain = ipallow_policy_find_domain(policy, "*");
-		return domain->text;
-	}
-	return "";
-}
-
 int cmd_check(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -88,6 +64,7 @@ int cmd_check(int argc, char **argv)
 	};
 	const char *policy_path = NULL, *peer_arg = NULL;
 	struct ipallow_policy *policy;
+	struct ipallow_checker *checker;
 	struct ipallow_login login;
 	struct ipallow_decision dec;
 	struct check_fields fields;
@@ -157,11 +134,16 @@ int cmd_check(int argc, char **argv)
 		return EXIT_USAGE;
 	if (cli_load_policy(policy_path, &policy) < 0)
 		return EXIT_USAGE;
+	if (ipallow_checker_create(policy, &checker) < 0) {
+		fprintf(stderr, "ipallow: out of memory\n");
+		ipallow_policy_free(&policy);
+		return EXIT_USAGE;
+	}
 
 	fields.field = policy->field;
 	login.get_field = check_get_field;
 	login.field_context = &fields;
-	goes_on = ipallow_decide(policy, &login, &dec);
+	goes_on = ipallow_check(checker, &login, &dec);
 	printf("%s (%s)\n", ipallow_result_to_string(dec.result),
 	       ipallow_rule_describe(dec.rule,
 				     ipallow_decision_list_name(&dec),
@@ -181,25 +163,21 @@ int cmd_check(int argc, char **argv)
 		printf("  warning: %s\n", line);
 	if (ipallow_message_geoip_error(&dec, &login, line, sizeof(line)) != NULL)
 		printf("  warning: %s\n", line);
-	if (dec.error_count > 0) {
-		const struct ipallow_list *list;
+	if (dec.error_count > 0 && dec.list != NULL) {
 		char diag[IPALLOW_DIAG_STRLEN];
 		unsigned int i;
 
-		/* the decision used the cache; fetch the list for all errors */
-		if (ipallow_cache_get(policy->cache,
-				      check_list_text(policy, &login, &dec),
-				      &policy->parse_ctx, &list) >= 0 &&
-		    list != NULL) {
-			for (i = 0; i < list->error_count &&
-				     i < IPALLOW_LIST_MAX_DIAGS; i++)
-				printf("  error: %s\n",
-				       ipallow_diag_format(&list->errors[i], diag));
-			if (list->error_count > IPALLOW_LIST_MAX_DIAGS)
-				printf("  error: ... %u errors in all\n",
-				       list->error_count);
-		}
+		/* the decision carries its list, with every diagnostic */
+		for (i = 0; i < dec.list->error_count &&
+			     i < IPALLOW_LIST_MAX_DIAGS; i++)
+			printf("  error: %s\n",
+			       ipallow_diag_format(&dec.list->errors[i], diag));
+		if (dec.list->error_count > IPALLOW_LIST_MAX_DIAGS)
+			printf("  error: ... %u errors in all\n",
+			       dec.list->error_count);
 	}
+	/* the checker's lists point into the policy: it goes first */
+	ipallow_checker_free(&checker);
 	ipallow_policy_free(&policy);
 	return goes_on ? EXIT_GOES_ON : EXIT_DENY;
 }

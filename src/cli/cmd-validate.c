@@ -124,14 +124,14 @@ static void print_nul_line(size_t bytes, bool json, unsigned long line)
 }
 
 /* Returns 1 valid, 0 invalid, -1 out of memory. */
-static int validate_one(struct ipallow_policy *policy, const char *text,
+static int validate_one(const struct ipallow_policy *policy, const char *text,
 			bool json, unsigned long line)
 {
-	struct ipallow_parse_ctx ctx = policy->parse_ctx;
+	struct ipallow_parse_ctx ctx;
 	struct ipallow_list *list;
 	int ret;
 
-	ctx.skip_normalised = false;
+	ipallow_policy_parse_ctx(policy, &ctx);
 	ret = ipallow_list_parse(text, &ctx, &list);
 	if (ret < 0) {
 		fprintf(stderr, "ipallow: out of memory\n");

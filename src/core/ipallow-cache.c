@@ -14,7 +14,7 @@ struct cache_entry {
 	size_t text_len;
 	char *text;
 	struct ipallow_list *list;
-	int valid;	/* ipallow_list_parse() result, 1 or 0 */
+	int valid;	/* ipallow_list_parse_flags() result, 1 or 0 */
 	size_t bytes;
 };
 
@@ -177,7 +177,9 @@ int ipallow_cache_get(struct ipallow_cache *cache, const char *text,
 		ipallow_free(entry);
 		return -1;
 	}
-	ret = ipallow_list_parse(text, ctx, &entry->list);
+	ret = ipallow_list_parse_flags(text, ctx,
+				       IPALLOW_LIST_PARSE_SKIP_NORMALISED,
+				       &entry->list);
 	if (ret < 0) {
 		ipallow_free(entry->text);
 		ipallow_free(entry);

@@ -3,10 +3,11 @@
 
 #include "ipallow-list.h"
 
-/* A bounded cache of compiled lists keyed by the exact field text. It
-   belongs to one policy (whose sets the lists point into), so it can
-   never serve a list compiled against another policy: reloading makes a
-   new policy and a new cache. Least recently used entries go first. Not
+/* A bounded cache of compiled lists keyed by the exact field text. A
+   checker (ipallow-decide.h) owns one and always passes its own policy's
+   parse context, whose sets the lists point into, so it can never serve
+   a list compiled against another policy: reloading makes a new policy
+   and a new checker. Least recently used entries go first. Not
    thread-safe; Dovecot's auth and mail processes are single-threaded. */
 struct ipallow_cache;
 

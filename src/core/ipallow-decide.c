@@ -1,13 +1,72 @@
-/* The decision (SPEC §4). Pure: no I/O, no logging. It starts at deny
-   and only the explicit allow and exempt steps below change that. */
+/* The checker and the decision (SPEC §4). No I/O, no logging; the only
+   state a check changes is the checker's cache. It starts at deny and
+   only the explicit allow and exempt steps below change that. */
 #include "config.h"
 #include "ipallow-decide.h"
-#include "ipallow-cache.h"
-
+#include "ipallow-alloc.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+
+struct ipallow_checker {
+	const struct ipallow_policy *policy;
+	struct ipallow_parse_ctx parse_ctx;	/* from the policy, once */
+	struct ipallow_cache *cache;
+};
+
+int ipallow_checker_create_sized(const struct ipallow_policy *policy,
+				 unsigned int max_entries, size_t max_bytes,
+				 struct ipallow_checker **checker_r)
+{
+	struct ipallow_checker *checker;
+
+	*checker_r = NULL;
+	checker = ipallow_calloc(1, sizeof(*checker));
+	if (checker == NULL)
+		return -1;
+	checker->policy = policy;
+	ipallow_policy_parse_ctx(policy, &checker->parse_ctx);
+	checker->cache = ipallow_cache_create(max_entries, max_bytes);
+	if (checker->cache == NULL) {
+		ipallow_free(checker);
+		return -1;
+	}
+	*checker_r = checker;
+	return 0;
+}
+
+int ipallow_checker_create(const struct ipallow_policy *policy,
+			   struct ipallow_checker **checker_r)
+{
+	return ipallow_checker_create_sized(policy,
+					    IPALLOW_CACHE_DEFAULT_ENTRIES,
+					    IPALLOW_CACHE_DEFAULT_BYTES,
+					    checker_r);
+}
+
+const struct ipallow_policy *
+ipallow_checker_policy(const struct ipallow_checker *checker)
+{
+	return checker->policy;
+}
+
+void ipallow_checker_get_stats(const struct ipallow_checker *checker,
+			       struct ipallow_cache_stats *stats_r)
+{
+	ipallow_cache_get_stats(checker->cache, stats_r);
+}
+
+void ipallow_checker_free(struct ipallow_checker **_checker)
+{
+	struct ipallow_checker *checker = *_checker;
+
+	if (checker == NULL)
+		return;
+	*_checker = NULL;
+	ipallow_cache_free(&checker->cache);
+	ipallow_free(checker);
+}
 
 static bool decide_set(struct ipallow_decision *dec, enum ipallow_result result,
 		       enum ipallow_rule rule)
@@ -140,10 +199,12 @@ static bool decide_lookup(const struct ipallow_policy *policy,
 }
 
 /* SPEC §4: the network decision. */
-static bool decide_network(struct ipallow_policy *policy,
+static bool decide_network(struct ipallow_checker *checker,
 			   const struct ipallow_login *login,
 			   struct ipallow_decision *dec_r)
 {
+	const struct ipallow_policy *policy =
+		checker == NULL ? NULL : checker->policy;
 	const struct ipallow_list *list;
 	struct ipallow_cache_stats before, after;
 	const char *list_text;
@@ -178,14 +239,15 @@ static bool decide_network(struct ipallow_policy *policy,
 		return decide_set(dec_r, IPALLOW_RESULT_EXEMPT,
 				  IPALLOW_RULE_EXEMPT_NETWORK);
 	/* 5. the list itself */
-	ipallow_cache_get_stats(policy->cache, &before);
-	ret = ipallow_cache_get(policy->cache, list_text,
-				&policy->parse_ctx, &list);
-	ipallow_cache_get_stats(policy->cache, &after);
+	ipallow_cache_get_stats(checker->cache, &before);
+	ret = ipallow_cache_get(checker->cache, list_text,
+				&checker->parse_ctx, &list);
+	ipallow_cache_get_stats(checker->cache, &after);
 	dec_r->list_cache = after.hits > before.hits ?
 		IPALLOW_LIST_CACHE_HIT : IPALLOW_LIST_CACHE_MISS;
 	if (ret < 0)
 		return false;	/* out of memory: INTERNAL_ERROR, deny */
+	dec_r->list = list;
 	if (ret == 0) {
 		dec_r->error_count = list->error_count;
 		dec_r->first_error = list->errors[0];
@@ -250,13 +312,13 @@ static bool decide_password_change(const struct ipallow_policy *policy,
 			  IPALLOW_RULE_PASSWORD_CHANGE);
 }
 
-bool ipallow_decide(struct ipallow_policy *policy,
-		    const struct ipallow_login *login,
-		    struct ipallow_decision *dec_r)
+bool ipallow_check(struct ipallow_checker *checker,
+		   const struct ipallow_login *login,
+		   struct ipallow_decision *dec_r)
 {
-	if (!decide_network(policy, login, dec_r))
+	if (!decide_network(checker, login, dec_r))
 		return false;
-	return decide_password_change(policy, login, dec_r);
+	return decide_password_change(checker->policy, login, dec_r);
 }
 
 const char *ipallow_decision_list_name(const struct ipallow_decision *dec)

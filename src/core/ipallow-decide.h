@@ -2,6 +2,7 @@
 #define IPALLOW_DECIDE_H
 
 #include "ipallow-policy.h"
+#include "ipallow-cache.h"
 
 /* What happens to the login. */
 enum ipallow_result {
@@ -40,11 +41,11 @@ enum ipallow_rule {
 /* Returns the value of the user's userdb field name (without any
    "userdb_" prefix: the adapter adds what its convention needs), or NULL
    when the field is absent. The result must stay valid until
-   ipallow_decide() returns. */
+   ipallow_check() returns. */
 typedef const char *ipallow_get_field_t(void *context, const char *name);
 
 /* One login as the adapter knows it: it feeds the decision, the log
-   line and the event (the adapters fill one, call ipallow_decide(), then
+   line and the event (the adapters fill one, call ipallow_check(), then
    log from it and the decision). Strings are borrowed: they must stay
    valid until the last of those returns. */
 struct ipallow_login {
@@ -79,7 +80,7 @@ enum ipallow_list_source {
 	IPALLOW_LIST_SOURCE_DOMAIN_DEFAULT,	/* domains."*" */
 };
 
-/* Whether step 5 found the list compiled in the policy's cache: the
+/* Whether step 5 found the list compiled in the checker's cache: the
    event's list_cache field, so operators can see the hit rate. */
 enum ipallow_list_cache {
 	IPALLOW_LIST_CACHE_NONE = 0,	/* no list was compiled or looked up */
@@ -117,6 +118,11 @@ struct ipallow_decision {
 	enum ipallow_list_source list_source;
 	char list_name[IPALLOW_LIST_NAME_MAX];
 	enum ipallow_list_cache list_cache;
+	/* The compiled list step 5 used, valid or not (every diagnostic
+	   is in it), or NULL when the decision ended before step 5. Owned
+	   by the checker's cache: valid until the next ipallow_check() on
+	   the same checker, or until the checker is freed. */
+	const struct ipallow_list *list;
 	/* The mode that applied: the policy's, or the user's <field>_mode.
 	   mode_invalid: <field>_mode held something other than enforce or
 	   report (mode_text, escaped); enforce was used and the adapter
@@ -138,20 +144,43 @@ struct ipallow_decision {
 	bool password_change_exempted;
 };
 
+/* A checker: a loaded policy (read-only, borrowed: it must outlive the
+   checker) and the cache of lists compiled against it. One per process
+   and policy; a reload makes a new policy and a new checker, so a cached
+   list can never point into another policy's sets. Not thread-safe, as
+   Dovecot's auth and mail processes need none. */
+struct ipallow_checker;
+
+/* Returns 0, or -1 when out of memory (*checker_r NULL). The cache holds
+   IPALLOW_CACHE_DEFAULT_ENTRIES / _BYTES. */
+int ipallow_checker_create(const struct ipallow_policy *policy,
+			   struct ipallow_checker **checker_r);
+/* The same with other cache limits (tests, fuzzers, benchmarks). */
+int ipallow_checker_create_sized(const struct ipallow_policy *policy,
+				 unsigned int max_entries, size_t max_bytes,
+				 struct ipallow_checker **checker_r);
+const struct ipallow_policy *
+ipallow_checker_policy(const struct ipallow_checker *checker);
+/* The cache's counters: the hit rate of this process's lists. */
+void ipallow_checker_get_stats(const struct ipallow_checker *checker,
+			       struct ipallow_cache_stats *stats_r);
+void ipallow_checker_free(struct ipallow_checker **checker);
+
 /* Decides one login (SPEC §4, then §9.5: a login the network decision
    lets go on is refused with IPALLOW_RESULT_PASSWORD_CHANGE when the
    mailbox is marked and neither its real peer nor its service is in
-   password_change.exempt_*). policy may be NULL (not loaded), which
-   denies with IPALLOW_RULE_NO_POLICY. Never fails open: out of memory
-   gives DENY with IPALLOW_RULE_INTERNAL_ERROR. Returns true if the login
-   may go on (every result but DENY and PASSWORD_CHANGE). */
-bool ipallow_decide(struct ipallow_policy *policy,
-		    const struct ipallow_login *login,
-		    struct ipallow_decision *dec_r);
+   password_change.exempt_*). checker may be NULL (no policy loaded),
+   which denies with IPALLOW_RULE_NO_POLICY. No I/O and no logging; the
+   only state it changes is the checker's cache. Never fails open: out
+   of memory gives DENY with IPALLOW_RULE_INTERNAL_ERROR. Returns true
+   if the login may go on (every result but DENY and PASSWORD_CHANGE). */
+bool ipallow_check(struct ipallow_checker *checker,
+		   const struct ipallow_login *login,
+		   struct ipallow_decision *dec_r);
 
-/* The zero decision, for an adapter that cannot call ipallow_decide():
+/* The zero decision, for an adapter that cannot call ipallow_check():
    deny with IPALLOW_RULE_INTERNAL_ERROR, field from policy (may be NULL),
-   reason as given (may be NULL). ipallow_decide() starts from it too. */
+   reason as given (may be NULL). ipallow_check() starts from it too. */
 void ipallow_decision_init(struct ipallow_decision *dec_r,
 			   const struct ipallow_policy *policy,
 			   const char *reason);

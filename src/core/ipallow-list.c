@@ -13,6 +13,7 @@ struct list_parser {
 	const struct ipallow_parse_ctx *ctx;
 	struct ipallow_list *list;
 	struct ipallow_prefix_array prefixes;
+	bool skip_normalised;	/* IPALLOW_LIST_PARSE_SKIP_NORMALISED */
 	/* normalised text being built */
 	char *norm;
 	size_t norm_len, norm_alloc;
@@ -49,7 +50,7 @@ static int norm_append(struct list_parser *p, const char *str, size_t len)
 {
 	size_t need = p->norm_len + len + 3;
 
-	if (p->ctx->skip_normalised)
+	if (p->skip_normalised)
 		return 0;
 	if (need > p->norm_alloc) {
 		size_t new_alloc = p->norm_alloc == 0 ? 64 : p->norm_alloc;
@@ -168,7 +169,7 @@ static int parse_entry(struct list_parser *p, unsigned int entry,
 		return diag_add(&list->errors, &list->error_count, entry, offset, s,
 			 len, "%s", error);
 	}
-	if (host_bits || !p->ctx->skip_normalised)
+	if (host_bits || !p->skip_normalised)
 		ipallow_prefix_to_str(&prefix, buf);
 	if (host_bits) {
 		if (diag_add(&list->warnings, &list->warning_count, entry,
@@ -177,7 +178,7 @@ static int parse_entry(struct list_parser *p, unsigned int entry,
 			return -1;
 	}
 	if (ipallow_prefix_array_add(&p->prefixes, &prefix) < 0 ||
-	    (!p->ctx->skip_normalised && norm_append(p, buf, strlen(buf)) < 0))
+	    (!p->skip_normalised && norm_append(p, buf, strlen(buf)) < 0))
 		return -1;
 	list->valid_count++;
 	return 0;
@@ -226,6 +227,13 @@ static int list_parse_entries(struct list_parser *p)
 int ipallow_list_parse(const char *text, const struct ipallow_parse_ctx *ctx,
 		       struct ipallow_list **list_r)
 {
+	return ipallow_list_parse_flags(text, ctx, 0, list_r);
+}
+
+int ipallow_list_parse_flags(const char *text,
+			     const struct ipallow_parse_ctx *ctx,
+			     unsigned int flags, struct ipallow_list **list_r)
+{
 	struct list_parser p;
 	struct ipallow_list *list;
 
@@ -236,13 +244,14 @@ int ipallow_list_parse(const char *text, const struct ipallow_parse_ctx *ctx,
 	memset(&p, 0, sizeof(p));
 	p.text = text;
 	p.ctx = ctx;
+	p.skip_normalised = (flags & IPALLOW_LIST_PARSE_SKIP_NORMALISED) != 0;
 	p.list = list;
 	list->text_bytes = strlen(text);
 
 	if (list_parse_entries(&p) < 0 ||
 	    ipallow_radix_build_list(p.prefixes.prefixes, p.prefixes.count,
 				&list->radix) < 0 ||
-	    (p.norm == NULL && !ctx->skip_normalised &&
+	    (p.norm == NULL && !p.skip_normalised &&
 	     norm_append(&p, "", 0) < 0)) {
 		ipallow_prefix_array_free(&p.prefixes);
 		ipallow_free(p.norm);

@@ -38,10 +38,6 @@ struct ipallow_parse_ctx {
 	struct ipallow_list_limits limits;
 	struct ipallow_set *const *sets;
 	unsigned int sets_count;
-	/* Leave ipallow_list.normalised NULL: the decision path (the cache)
-	   never shows it, and formatting every entry is a third of the time
-	   a short list takes to compile. */
-	bool skip_normalised;
 	/* The policy names a country / ASN database (geoip.country_db,
 	   geoip.asn_db): without it, country: / asn: entries are invalid. */
 	bool have_country_db, have_asn_db;
@@ -73,7 +69,7 @@ struct ipallow_list {
 	struct ipallow_diag *warnings;
 
 	/* Valid entries, normalised, separated by ", " (NULL with
-	   skip_normalised). */
+	   IPALLOW_LIST_PARSE_SKIP_NORMALISED). */
 	char *normalised;
 	size_t text_bytes;	/* length of the original text */
 	size_t memory;		/* bytes held by this list (for the cache) */
@@ -89,6 +85,18 @@ struct ipallow_list {
    entry_count == 0: no restriction. */
 int ipallow_list_parse(const char *text, const struct ipallow_parse_ctx *ctx,
 		       struct ipallow_list **list_r);
+
+/* How one call of ipallow_list_parse_flags() parses. */
+enum ipallow_list_parse_flags {
+	/* Leave ipallow_list.normalised NULL: the decision path (the
+	   checker's cache) never shows it, and formatting every entry is a
+	   third of the time a short list takes to compile. */
+	IPALLOW_LIST_PARSE_SKIP_NORMALISED = 0x01,
+};
+/* ipallow_list_parse() with flags (ipallow_list_parse() is flags 0). */
+int ipallow_list_parse_flags(const char *text,
+			     const struct ipallow_parse_ctx *ctx,
+			     unsigned int flags, struct ipallow_list **list_r);
 
 /* True if addr is inside the list's own prefixes or one of its sets
    (country and ASN entries aside: see ipallow_list_geo_match()). */

@@ -5,7 +5,6 @@
 #include "config.h"
 #include "ipallow-policy.h"
 #include "ipallow-alloc.h"
-#include "ipallow-cache.h"
 #include "ipallow-file.h"
 #include "ipallow-geoip.h"
 #include "ipallow-yaml.h"
@@ -244,7 +243,7 @@ static int handle_limit_entries(struct policy_loader *ld,
 	if (get_uint(ld, "limits.entries", node, IPALLOW_LIMIT_ENTRIES_MAX,
 		     &value) < 0)
 		return -1;
-	ld->policy->parse_ctx.limits.max_entries = (unsigned int)value;
+	ld->policy->limits.max_entries = (unsigned int)value;
 	return 0;
 }
 
@@ -256,7 +255,7 @@ static int handle_limit_bytes(struct policy_loader *ld,
 	if (get_uint(ld, "limits.bytes", node, IPALLOW_LIMIT_BYTES_MAX,
 		     &value) < 0)
 		return -1;
-	ld->policy->parse_ctx.limits.max_bytes = value;
+	ld->policy->limits.max_bytes = value;
 	return 0;
 }
 
@@ -713,10 +712,12 @@ static const struct key_handler top_handlers[] = {
 static const char *const default_exempt_groups[] = {
 	"private", "loopback", "link-local"
 };
-/* Compiles what the walk collected: exempt networks, sets, the cache. */
+/* Compiles what the walk collected (exempt networks, sets) and checks
+   the domains: lists against them. */
 static int policy_finish(struct policy_loader *ld)
 {
 	struct ipallow_policy *policy = ld->policy;
+	struct ipallow_parse_ctx ctx;
 	unsigned int i;
 
 	if (!ld->exempt_networks_set) {
@@ -734,20 +735,16 @@ static int policy_finish(struct policy_loader *ld)
 				ld->password_change_peers.count,
 				&policy->password_change_exempt_peers) < 0)
 		return loader_oom(ld);
-	policy->parse_ctx.sets = policy->sets;
-	policy->parse_ctx.sets_count = policy->sets_count;
-	policy->parse_ctx.have_country_db =
-		ipallow_geoip_has_country(policy->geoip);
-	policy->parse_ctx.have_asn_db = ipallow_geoip_has_asn(policy->geoip);
-	/* the policy's context serves the cache; validate makes a copy */
-	policy->parse_ctx.skip_normalised = true;
+	ipallow_policy_parse_ctx(policy, &ctx);
 	for (i = 0; i < policy->domains_count; i++) {
 		const struct ipallow_domain_list *d = &policy->domains[i];
 		struct ipallow_list *list;
 		char diag[IPALLOW_DIAG_STRLEN];
 		int ret;
 
-		ret = ipallow_list_parse(d->text, &policy->parse_ctx, &list);
+		ret = ipallow_list_parse_flags(d->text, &ctx,
+					       IPALLOW_LIST_PARSE_SKIP_NORMALISED,
+					       &list);
 		if (ret < 0)
 			return loader_oom(ld);
 		if (ret == 0) {
@@ -760,10 +757,6 @@ static int policy_finish(struct policy_loader *ld)
 		}
 		ipallow_list_free(&list);
 	}
-	policy->cache = ipallow_cache_create(IPALLOW_CACHE_DEFAULT_ENTRIES,
-					     IPALLOW_CACHE_DEFAULT_BYTES);
-	if (policy->cache == NULL)
-		return loader_oom(ld);
 	return 0;
 }
 

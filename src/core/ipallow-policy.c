@@ -3,7 +3,6 @@
 #include "config.h"
 #include "ipallow-policy.h"
 #include "ipallow-alloc.h"
-#include "ipallow-cache.h"
 #include "ipallow-geoip.h"
 
 #include <string.h>
@@ -26,8 +25,8 @@ struct ipallow_policy *ipallow_policy_new(void)
 	policy->mode = IPALLOW_MODE_ENFORCE;
 	policy->unknown_ip = IPALLOW_UNKNOWN_IP_EXEMPT;
 	policy->on_invalid = IPALLOW_ON_INVALID_DENY;
-	policy->parse_ctx.limits.max_entries = IPALLOW_LIST_DEFAULT_MAX_ENTRIES;
-	policy->parse_ctx.limits.max_bytes = IPALLOW_LIST_DEFAULT_MAX_BYTES;
+	policy->limits.max_entries = IPALLOW_LIST_DEFAULT_MAX_ENTRIES;
+	policy->limits.max_bytes = IPALLOW_LIST_DEFAULT_MAX_BYTES;
 	policy->field = ipallow_strdup(IPALLOW_DEFAULT_FIELD);
 	policy->reject_reason = ipallow_strdup(IPALLOW_DEFAULT_REJECT_REASON);
 	policy->exempt_services = ipallow_calloc(n, sizeof(char *));
@@ -61,24 +60,22 @@ ipallow_policy_find_domain(const struct ipallow_policy *policy,
 	return NULL;
 }
 
-int ipallow_policy_set_geoip(struct ipallow_policy *policy,
-			     struct ipallow_geoip *geoip)
+void ipallow_policy_parse_ctx(const struct ipallow_policy *policy,
+			      struct ipallow_parse_ctx *ctx_r)
 {
-	struct ipallow_cache *cache;
+	memset(ctx_r, 0, sizeof(*ctx_r));
+	ctx_r->limits = policy->limits;
+	ctx_r->sets = policy->sets;
+	ctx_r->sets_count = policy->sets_count;
+	ctx_r->have_country_db = ipallow_geoip_has_country(policy->geoip);
+	ctx_r->have_asn_db = ipallow_geoip_has_asn(policy->geoip);
+}
 
-	cache = ipallow_cache_create(IPALLOW_CACHE_DEFAULT_ENTRIES,
-				     IPALLOW_CACHE_DEFAULT_BYTES);
-	if (cache == NULL) {
-		ipallow_geoip_free(&geoip);
-		return -1;
-	}
-	ipallow_cache_free(&policy->cache);
-	policy->cache = cache;
+void ipallow_policy_set_geoip(struct ipallow_policy *policy,
+			      struct ipallow_geoip *geoip)
+{
 	ipallow_geoip_free(&policy->geoip);
 	policy->geoip = geoip;
-	policy->parse_ctx.have_country_db = ipallow_geoip_has_country(geoip);
-	policy->parse_ctx.have_asn_db = ipallow_geoip_has_asn(geoip);
-	return 0;
 }
 
 bool ipallow_policy_service_exempt(const struct ipallow_policy *policy,
@@ -167,8 +164,6 @@ void ipallow_policy_free(struct ipallow_policy **_policy)
 	if (policy == NULL)
 		return;
 	*_policy = NULL;
-	/* the cache's lists point into the sets: free it first */
-	ipallow_cache_free(&policy->cache);
 	for (i = 0; i < policy->sets_count; i++)
 		ipallow_set_free(&policy->sets[i]);
 	ipallow_free(policy->sets);

@@ -27,7 +27,6 @@ enum ipallow_on_invalid {
 /* A policy file larger than this is refused. */
 #define IPALLOW_POLICY_MAX_BYTES (1024 * 1024)
 
-struct ipallow_cache;
 struct ipallow_geoip;
 
 /* One domains: entry (SPEC 9.4): the list of every mailbox of a domain
@@ -38,8 +37,10 @@ struct ipallow_domain_list {
 	size_t line, column;	/* of the value, for messages */
 };
 
-/* A loaded policy (SPEC §5). Read-only for callers except through
-   ipallow_decide(), which uses the list cache. */
+/* A loaded policy (SPEC §5): configuration only, read-only once loaded
+   (everything after the loader takes it const). What changes while
+   logins are checked, the cache of compiled lists, lives in a checker
+   (ipallow_checker_create() in ipallow-decide.h), one per process. */
 struct ipallow_policy {
 	char *path;		/* NULL for built-in defaults */
 	bool file_missing;	/* path did not exist: defaults in use */
@@ -50,7 +51,8 @@ struct ipallow_policy {
 	enum ipallow_unknown_ip unknown_ip;
 	enum ipallow_on_invalid on_invalid;
 
-	struct ipallow_parse_ctx parse_ctx;	/* limits and sets */
+	struct ipallow_list_limits limits;
+	/* sets:, in the order written; lists refer to them by "@name" */
 	struct ipallow_set **sets;
 	unsigned int sets_count;
 
@@ -74,12 +76,10 @@ struct ipallow_policy {
 	char *country_db;
 	char *asn_db;
 	struct ipallow_geoip *geoip;
-
-	struct ipallow_cache *cache;
 };
 
 /* For the loader (ipallow-policy-load.c): a policy holding the default
-   values, nothing compiled yet (no exempt networks, sets or cache), or
+   values, nothing compiled yet (no exempt networks or sets), or
    NULL when out of memory. Everyone else wants ipallow_policy_defaults(). */
 struct ipallow_policy *ipallow_policy_new(void);
 
@@ -136,11 +136,16 @@ const struct ipallow_domain_list *
 ipallow_policy_find_domain(const struct ipallow_policy *policy,
 			   const char *domain);
 
+/* What a list is parsed against under this policy: its limits, its sets
+   and which databases it has. The context points into the policy. */
+void ipallow_policy_parse_ctx(const struct ipallow_policy *policy,
+			      struct ipallow_parse_ctx *ctx_r);
+
 /* Replaces the policy's databases with geoip (taken over; may be NULL),
-   for tests and fuzzers that play the databases. Lists compiled so far
-   are dropped. Returns 0, or -1 when out of memory. */
-int ipallow_policy_set_geoip(struct ipallow_policy *policy,
-			     struct ipallow_geoip *geoip);
+   for tests and fuzzers that play the databases. Part of building a
+   policy: call it before any checker is made from the policy. */
+void ipallow_policy_set_geoip(struct ipallow_policy *policy,
+			      struct ipallow_geoip *geoip);
 
 const char *ipallow_mode_to_string(enum ipallow_mode mode);
 const char *ipallow_unknown_ip_to_string(enum ipallow_unknown_ip value);

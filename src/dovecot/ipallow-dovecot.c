@@ -43,13 +43,14 @@ void ipallow_dovecot_policy_load(struct ipallow_dovecot_policy *dp,
 	/* SPEC 9.1: a configured path must exist; only the built-in
 	   default may be missing. */
 	if (ipallow_policy_load_path(configured_path, &path, &dp->policy,
-				     &error) < 0) {
+				     &error) < 0 ||
+	    ipallow_checker_create(dp->policy, &dp->checker) < 0) {
+		ipallow_policy_free(&dp->policy);
 		dp->path = i_strdup(path);
 		/* the core's errors start with the file name */
 		dp->error = error != NULL ? i_strdup(error) :
 			i_strdup_printf("%s: out of memory", path);
 		free(error);
-		dp->policy = NULL;
 		i_error(IPALLOW_LOG_PREFIX"policy %s not loaded, %s will be "
 			"refused: %s", dp->path, refused, dp->error);
 		return;
@@ -63,19 +64,21 @@ void ipallow_dovecot_policy_load(struct ipallow_dovecot_policy *dp,
 
 void ipallow_dovecot_policy_free(struct ipallow_dovecot_policy *dp)
 {
+	/* the checker's lists point into the policy's sets: it goes first */
+	ipallow_checker_free(&dp->checker);
 	ipallow_policy_free(&dp->policy);
 	i_free(dp->error);
 	i_free(dp->path);
 }
 
-bool ipallow_dovecot_decide(const struct ipallow_dovecot_policy *dp,
+bool ipallow_dovecot_decide(struct ipallow_dovecot_policy *dp,
 			    const struct ipallow_login *login,
 			    struct ipallow_decision *dec_r)
 {
 	bool goes_on;
 
-	goes_on = ipallow_decide(dp->policy, login, dec_r);
-	if (dp->policy == NULL) {
+	goes_on = ipallow_check(dp->checker, login, dec_r);
+	if (dp->checker == NULL) {
 		/* "deny ... (policy not loaded): <file>: <why>" */
 		dec_r->reason = dp->error != NULL ? dp->error :
 			"policy not loaded";

@@ -48,12 +48,14 @@ bool ipallow_addr_from_dovecot(const struct ip_addr *ip,
 
 /* One policy file as a process keeps it: loaded once and kept for the
    life of the process ("doveadm reload" starts new processes, which read
-   the file again). A policy that did not load is kept too (policy NULL),
-   so that a broken file costs one error line per process; every login it
-   governs is then refused. */
+   the file again), with the process's checker (its cache of compiled
+   lists). A policy that did not load is kept too (policy and checker
+   NULL), so that a broken file costs one error line per process; every
+   login it governs is then refused. */
 struct ipallow_dovecot_policy {
 	char *path;			/* the file read */
 	struct ipallow_policy *policy;	/* NULL: not loaded */
+	struct ipallow_checker *checker;	/* NULL with policy */
 	char *error;			/* why not; starts with the file name */
 };
 
@@ -67,9 +69,9 @@ void ipallow_dovecot_policy_load(struct ipallow_dovecot_policy *dp,
 				 const char *refused);
 void ipallow_dovecot_policy_free(struct ipallow_dovecot_policy *dp);
 
-/* ipallow_decide() with dp's policy; a policy that did not load denies
+/* ipallow_check() with dp's checker; a policy that did not load denies
    with IPALLOW_RULE_NO_POLICY and dp->error as the reason. */
-bool ipallow_dovecot_decide(const struct ipallow_dovecot_policy *dp,
+bool ipallow_dovecot_decide(struct ipallow_dovecot_policy *dp,
 			    const struct ipallow_login *login,
 			    struct ipallow_decision *dec_r);
 

@@ -4,7 +4,7 @@
    creates the user of a new session (Dovecot's mail_user_created hook,
    called from mail_user_init() before any namespace or mailbox exists), it
    reads the network list from the userdb reply, takes the session's client
-   IP and service, and asks the same core as the passdb (ipallow_decide()).
+   IP and service, and asks the same core as the passdb (ipallow_check()).
    A refusal sets mail_user->error, the documented way for a plugin to fail
    the user's initialization: the session ends before mail is touched.
 
@@ -92,7 +92,7 @@ static const char *ipallow_mail_get_field(void *context, const char *name)
 	return ipallow_mail_userdb_field(user, name);
 }
 
-static const struct ipallow_dovecot_policy *
+static struct ipallow_dovecot_policy *
 ipallow_mail_policy_get(const char *configured_path)
 {
 	struct ipallow_mail_policy *mp;

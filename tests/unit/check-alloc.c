@@ -117,6 +117,8 @@ START_TEST(test_alloc_list_parse)
 	struct ipallow_parse_ctx ctx;
 	struct ipallow_list *ref, *list;
 	int ref_ret, ret;
+	unsigned int flags = c->skip_normalised ?
+		IPALLOW_LIST_PARSE_SKIP_NORMALISED : 0;
 	unsigned long n;
 
 	memset(&ctx, 0, sizeof(ctx));
@@ -124,16 +126,15 @@ START_TEST(test_alloc_list_parse)
 	ctx.limits.max_bytes = 65536;
 	ctx.sets = sets;
 	ctx.sets_count = 1;
-	ctx.skip_normalised = c->skip_normalised;
 	ctx.have_country_db = true;
 	ctx.have_asn_db = true;
-	ref_ret = ipallow_list_parse(c->text, &ctx, &ref);
+	ref_ret = ipallow_list_parse_flags(c->text, &ctx, flags, &ref);
 	ck_assert(ref_ret >= 0);
 
 	for (n = 1; n < MAX_COUNTDOWN; n++) {
 		list = (void *)1;
 		inject(n);
-		ret = ipallow_list_parse(c->text, &ctx, &list);
+		ret = ipallow_list_parse_flags(c->text, &ctx, flags, &list);
 		inject_end();
 		if (ret < 0) {
 			ck_assert_msg(ret == -1 && list == NULL,
@@ -381,7 +382,6 @@ START_TEST(test_alloc_policy_load)
 		}
 		ck_assert_uint_eq(policy->exempt_services_count,
 				  ref->exempt_services_count);
-		ck_assert(policy->cache != NULL);
 		ck_assert_uint_eq(ipallow_radix_prefix_count(policy->exempt_networks),
 				  ipallow_radix_prefix_count(ref->exempt_networks));
 		for (unsigned int i = 0; i < policy->sets_count; i++)
@@ -501,7 +501,6 @@ START_TEST(test_alloc_cache)
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.limits.max_entries = 1024;
 	ctx.limits.max_bytes = 65536;
-	ctx.skip_normalised = true;
 
 	for (n = 1; n < MAX_COUNTDOWN; n++) {
 		inject(n);
@@ -561,11 +560,49 @@ static const struct decide_alloc_case {
 	  IPALLOW_RULE_IN_LIST },
 };
 
+/* A checker that cannot be made is NULL, never half made; and a NULL
+   checker (what an adapter keeps when the policy did not load) denies. */
+START_TEST(test_alloc_checker)
+{
+	struct ipallow_policy *policy;
+	struct ipallow_checker *checker;
+	struct ipallow_login req;
+	struct ipallow_decision dec;
+	unsigned long n;
+	int ret;
+
+	ck_assert(ipallow_policy_defaults(&policy) == 0);
+	for (n = 1; n < MAX_COUNTDOWN; n++) {
+		checker = (void *)1;
+		inject(n);
+		ret = ipallow_checker_create(policy, &checker);
+		inject_end();
+		if (ret == 0)
+			break;
+		ck_assert_msg(ret == -1 && checker == NULL,
+			      "N=%lu: failed with %d, checker %p", n, ret,
+			      (void *)checker);
+		memset(&req, 0, sizeof(req));
+		req.service = "imap";
+		req.list_text = "192.0.2.1";
+		req.client_ip = test_addr("198.51.100.7");
+		ck_assert(!ipallow_check(checker, &req, &dec));
+		ck_assert_int_eq(dec.rule, IPALLOW_RULE_NO_POLICY);
+	}
+	ck_assert(n > 1 && n < MAX_COUNTDOWN);
+	ck_assert(ipallow_checker_policy(checker) == policy);
+	ipallow_checker_free(&checker);
+	ck_assert(checker == NULL);
+	ipallow_policy_free(&policy);
+}
+END_TEST
+
 START_TEST(test_alloc_decide)
 {
 	const struct decide_alloc_case *c = &decide_alloc_cases[_i];
 	static const char yaml[] = "sets:\n  partners: [203.0.113.0/24]\n";
 	struct ipallow_policy *policy;
+	struct ipallow_checker *checker;
 	struct ipallow_login req;
 	struct ipallow_decision dec;
 	unsigned long n;
@@ -577,13 +614,15 @@ START_TEST(test_alloc_decide)
 	req.list_text = c->list;
 	req.client_ip = test_addr(c->ip);
 	for (n = 1; n < MAX_COUNTDOWN; n++) {
-		/* a fresh policy each time: an empty cache */
+		/* a fresh checker each time: an empty cache */
 		ck_assert(ipallow_policy_load_buffer((const unsigned char *)yaml,
 						     strlen(yaml), "p.yaml",
 						     &policy, &error) == 0);
+		ck_assert(ipallow_checker_create(policy, &checker) == 0);
 		inject(n);
-		goes_on = ipallow_decide(policy, &req, &dec);
+		goes_on = ipallow_check(checker, &req, &dec);
 		inject_end();
+		ipallow_checker_free(&checker);
 		ipallow_policy_free(&policy);
 		if (dec.rule == IPALLOW_RULE_INTERNAL_ERROR) {
 			/* out of memory: fail closed */
@@ -607,24 +646,27 @@ END_TEST
 START_TEST(test_alloc_decide_no_list)
 {
 	struct ipallow_policy *policy;
+	struct ipallow_checker *checker;
 	struct ipallow_login req;
 	struct ipallow_decision dec;
 
 	ck_assert(ipallow_policy_defaults(&policy) == 0);
+	ck_assert(ipallow_checker_create(policy, &checker) == 0);
 	memset(&req, 0, sizeof(req));
 	req.service = "imap";
 	req.client_ip = test_addr("198.51.100.7");
 	inject(1);
-	ck_assert(ipallow_decide(policy, &req, &dec));
+	ck_assert(ipallow_check(checker, &req, &dec));
 	ck_assert_int_eq(dec.rule, IPALLOW_RULE_NO_LIST);
 	req.list_text = "1.2.3.4";
 	req.client_ip = test_addr("10.0.0.1");
-	ck_assert(ipallow_decide(policy, &req, &dec));
+	ck_assert(ipallow_check(checker, &req, &dec));
 	ck_assert_int_eq(dec.rule, IPALLOW_RULE_EXEMPT_NETWORK);
 	req.client_ip = test_addr("198.51.100.7");
-	ck_assert(!ipallow_decide(policy, &req, &dec));
+	ck_assert(!ipallow_check(checker, &req, &dec));
 	ck_assert_int_eq(dec.rule, IPALLOW_RULE_INTERNAL_ERROR);
 	ck_assert(inject_end());
+	ipallow_checker_free(&checker);
 	ipallow_policy_free(&policy);
 }
 END_TEST
@@ -661,6 +703,7 @@ static Suite *alloc_suite(void)
 
 	tc = tcase_create("decision");
 	tcase_add_test(tc, test_alloc_cache);
+	tcase_add_test(tc, test_alloc_checker);
 	tcase_add_loop_test(tc, test_alloc_decide, 0,
 			    N_ELEMENTS(decide_alloc_cases));
 	tcase_add_test(tc, test_alloc_decide_no_list);

@@ -11,7 +11,6 @@ static struct ipallow_parse_ctx test_ctx(void)
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.limits.max_entries = IPALLOW_LIST_DEFAULT_MAX_ENTRIES;
 	ctx.limits.max_bytes = IPALLOW_LIST_DEFAULT_MAX_BYTES;
-	ctx.skip_normalised = true;
 	return ctx;
 }
 
@@ -281,6 +280,8 @@ START_TEST(test_cache_per_policy)
 	static const char yaml_a[] = "sets:\n  office: [203.0.113.0/24]\n";
 	static const char yaml_b[] = "sets:\n  office: [198.51.100.0/24]\n";
 	struct ipallow_policy *a, *b, *c;
+	struct ipallow_checker *ca, *cb, *cc;
+	struct ipallow_cache_stats stats;
 	struct ipallow_login req;
 	struct ipallow_decision dec;
 	const struct ipallow_list *la, *lb;
@@ -293,38 +294,44 @@ START_TEST(test_cache_per_policy)
 					     strlen(yaml_b), "b.yaml", &b,
 					     &error) == 0);
 	ck_assert(ipallow_policy_defaults(&c) == 0);
-	ck_assert(a->cache != b->cache && a->cache != c->cache);
+	ck_assert(ipallow_checker_create(a, &ca) == 0);
+	ck_assert(ipallow_checker_create(b, &cb) == 0);
+	ck_assert(ipallow_checker_create(c, &cc) == 0);
 
 	memset(&req, 0, sizeof(req));
 	req.service = "imap";
 	req.list_text = "@office";
 	req.client_ip = test_addr("203.0.113.9");
-	ck_assert(ipallow_decide(a, &req, &dec));
+	ck_assert(ipallow_check(ca, &req, &dec));
 	ck_assert_int_eq(dec.rule, IPALLOW_RULE_IN_LIST);
-	ck_assert(!ipallow_decide(b, &req, &dec));
+	ck_assert(!ipallow_check(cb, &req, &dec));
 	ck_assert_int_eq(dec.rule, IPALLOW_RULE_NOT_IN_LIST);
-	ck_assert(!ipallow_decide(c, &req, &dec));
+	ck_assert(!ipallow_check(cc, &req, &dec));
 	ck_assert_int_eq(dec.rule, IPALLOW_RULE_INVALID_LIST);
 	/* and again, from the caches */
-	ck_assert(ipallow_decide(a, &req, &dec));
-	ck_assert(!ipallow_decide(b, &req, &dec));
-	ck_assert(!ipallow_decide(c, &req, &dec));
+	ck_assert(ipallow_check(ca, &req, &dec));
+	ck_assert(!ipallow_check(cb, &req, &dec));
+	ck_assert(!ipallow_check(cc, &req, &dec));
 	ck_assert_int_eq(dec.rule, IPALLOW_RULE_INVALID_LIST);
 	req.client_ip = test_addr("198.51.100.9");
-	ck_assert(!ipallow_decide(a, &req, &dec));
-	ck_assert(ipallow_decide(b, &req, &dec));
-
-	ck_assert_int_eq(ipallow_cache_get(a->cache, "@office", &a->parse_ctx,
-					   &la), 1);
-	ck_assert_int_eq(ipallow_cache_get(b->cache, "@office", &b->parse_ctx,
-					   &lb), 1);
-	ck_assert(la != lb);
+	/* the decisions carry their lists: each against its own sets */
+	ck_assert(!ipallow_check(ca, &req, &dec));
+	la = dec.list;
+	ck_assert(ipallow_check(cb, &req, &dec));
+	lb = dec.list;
+	ck_assert(la != NULL && lb != NULL && la != lb);
 	ck_assert(la->sets[0] == ipallow_policy_find_set(a, "office"));
 	ck_assert(lb->sets[0] == ipallow_policy_find_set(b, "office"));
-	assert_stats(a->cache, 3, 1, 0, 1);
-	assert_stats(b->cache, 3, 1, 0, 1);
-	assert_stats(c->cache, 1, 1, 0, 1);
+	ipallow_checker_get_stats(ca, &stats);
+	ck_assert(stats.hits == 2 && stats.misses == 1 && stats.entries == 1);
+	ipallow_checker_get_stats(cb, &stats);
+	ck_assert(stats.hits == 2 && stats.misses == 1 && stats.entries == 1);
+	ipallow_checker_get_stats(cc, &stats);
+	ck_assert(stats.hits == 1 && stats.misses == 1 && stats.entries == 1);
 
+	ipallow_checker_free(&ca);
+	ipallow_checker_free(&cb);
+	ipallow_checker_free(&cc);
 	ipallow_policy_free(&a);
 	ipallow_policy_free(&b);
 	ipallow_policy_free(&c);

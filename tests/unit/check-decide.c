@@ -30,6 +30,7 @@ static const char *const policy_yaml[P_COUNT] = {
 };
 
 static struct ipallow_policy *policies[P_COUNT];
+static struct ipallow_checker *checkers[P_COUNT];
 
 static void policies_setup(void)
 {
@@ -44,6 +45,10 @@ static void policies_setup(void)
 			(const unsigned char *)policy_yaml[i],
 			strlen(policy_yaml[i]), "test.yaml", &policies[i],
 			&error) == 0, "policy %d: %s", i, error);
+		/* one checker per policy for the whole test, so later
+		   rounds decide from its cache */
+		ck_assert_int_eq(ipallow_checker_create(policies[i],
+							&checkers[i]), 0);
 	}
 }
 
@@ -51,8 +56,10 @@ static void policies_teardown(void)
 {
 	int i;
 
-	for (i = 0; i < P_COUNT; i++)
+	for (i = 0; i < P_COUNT; i++) {
+		ipallow_checker_free(&checkers[i]);
 		ipallow_policy_free(&policies[i]);
+	}
 }
 
 #define R(x) IPALLOW_RESULT_##x
@@ -257,7 +264,7 @@ static void run_decide_case(const struct decide_case *c, int i)
 	req.list_text = c->list;
 	req.client_ip = test_addr(c->ip);
 
-	goes_on = ipallow_decide(policies[c->policy], &req, &dec);
+	goes_on = ipallow_check(checkers[c->policy], &req, &dec);
 	ck_assert_msg(dec.result == c->result && dec.rule == c->rule,
 		      "case %d: %s %s [%s]: %s (%s), want %s (%s)", i,
 		      c->service, c->ip, c->list,

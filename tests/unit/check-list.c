@@ -225,12 +225,12 @@ START_TEST(test_list_parse)
 	ck_assert(list == NULL);
 
 	/* the decision path's context: the same verdict, no text */
-	ctx.skip_normalised = true;
-	ret = ipallow_list_parse(c->text, &ctx, &list);
+	ret = ipallow_list_parse_flags(c->text, &ctx,
+				       IPALLOW_LIST_PARSE_SKIP_NORMALISED, &list);
 	ck_assert_msg(ret == c->ret && list->normalised == NULL &&
 		      list->error_count == c->errors &&
 		      list->valid_count == c->valid,
-		      "case %d: \"%s\": differs with skip_normalised", _i,
+		      "case %d: \"%s\": differs with SKIP_NORMALISED", _i,
 		      c->text);
 	ipallow_list_free(&list);
 }

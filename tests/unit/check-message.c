@@ -1,6 +1,7 @@
 /* The lines about one login (SPEC §6) that the adapters log and the CLI
    prints, from the login and its decision: ipallow-message.c. */
 #include "test-common.h"
+#include "test-check.h"
 #include "ipallow-decide.h"
 #include "ipallow-message.h"
 
@@ -172,7 +173,7 @@ START_TEST(test_log_lines)
 	req.service = c->service;
 	req.list_text = c->list;
 	req.client_ip = test_addr(c->ip);
-	ipallow_decide(policy, &req, &dec);
+	test_check_once(policy, &req, &dec);
 
 	/* who the line names: not used by these decisions */
 	req.user = c->user;
@@ -216,10 +217,10 @@ START_TEST(test_log_edges)
 	req.list_text = text;
 	req.client_ip = test_addr("198.51.100.7");
 	/* all separators: no list at all, however long */
-	ck_assert(ipallow_decide(policy_default, &req, &dec));
+	ck_assert(test_check_once(policy_default, &req, &dec));
 	ck_assert_int_eq(dec.rule, IPALLOW_RULE_NO_LIST);
 	text[0] = '1';
-	ck_assert(!ipallow_decide(policy_skip, &req, &dec));
+	ck_assert(!test_check_once(policy_skip, &req, &dec));
 	ck_assert_int_eq(dec.rule, IPALLOW_RULE_INVALID_LIST);
 	ck_assert(dec.over_limit);
 
@@ -276,7 +277,7 @@ START_TEST(test_log_no_policy_reason)
 	login.user = "alice";
 	login.service = "pop3";
 	login.client_ip = test_addr("198.51.100.7");
-	ck_assert(!ipallow_decide(NULL, &login, &dec));
+	ck_assert(!ipallow_check(NULL, &login, &dec));
 	ck_assert_int_eq(dec.rule, IPALLOW_RULE_NO_POLICY);
 	ck_assert_str_eq(dec.field, "allow_nets");
 	dec.reason = "/etc/dovecot/ipallow.yaml:3:1: unknown key \"x\"";

@@ -45,11 +45,9 @@ static void assert_defaults(const struct ipallow_policy *policy)
 			 "Login from this network is not allowed for this mailbox.");
 	ck_assert_int_eq(policy->unknown_ip, IPALLOW_UNKNOWN_IP_EXEMPT);
 	ck_assert_int_eq(policy->on_invalid, IPALLOW_ON_INVALID_DENY);
-	ck_assert_uint_eq(policy->parse_ctx.limits.max_entries, 1024);
-	ck_assert_uint_eq(policy->parse_ctx.limits.max_bytes, 65536);
+	ck_assert_uint_eq(policy->limits.max_entries, 1024);
+	ck_assert_uint_eq(policy->limits.max_bytes, 65536);
 	ck_assert_uint_eq(policy->sets_count, 0);
-	ck_assert_uint_eq(policy->parse_ctx.sets_count, 0);
-	ck_assert(policy->cache != NULL);
 	ck_assert_uint_eq(policy->exempt_services_count,
 			  N_ELEMENTS(default_services));
 	for (i = 0; i < policy->exempt_services_count; i++)
@@ -241,8 +239,8 @@ START_TEST(test_policy_every_key)
 	ck_assert_str_eq(policy->reject_reason, "");
 	ck_assert_int_eq(policy->unknown_ip, IPALLOW_UNKNOWN_IP_DENY);
 	ck_assert_int_eq(policy->on_invalid, IPALLOW_ON_INVALID_SKIP);
-	ck_assert_uint_eq(policy->parse_ctx.limits.max_entries, 10);
-	ck_assert_uint_eq(policy->parse_ctx.limits.max_bytes, 2000);
+	ck_assert_uint_eq(policy->limits.max_entries, 10);
+	ck_assert_uint_eq(policy->limits.max_bytes, 2000);
 
 	ck_assert(exempt_net(policy, "127.0.0.1"));
 	ck_assert(exempt_net(policy, "::1"));
@@ -265,8 +263,14 @@ START_TEST(test_policy_every_key)
 	ck_assert(!ipallow_policy_service_exempt(policy, ""));
 
 	ck_assert_uint_eq(policy->sets_count, 3);
-	ck_assert_uint_eq(policy->parse_ctx.sets_count, 3);
-	ck_assert(policy->parse_ctx.sets == policy->sets);
+	{
+		struct ipallow_parse_ctx ctx;
+
+		/* lists are parsed against the policy's own sets */
+		ipallow_policy_parse_ctx(policy, &ctx);
+		ck_assert_uint_eq(ctx.sets_count, 3);
+		ck_assert(ctx.sets == policy->sets);
+	}
 	set = ipallow_policy_find_set(policy, "office");
 	ck_assert(set != NULL);
 	ck_assert_str_eq(set->name, "office");
@@ -521,12 +525,12 @@ START_TEST(test_policy_bounds)
 	size_t len;
 
 	policy = load_ok("limits: {entries: 1000000, bytes: 16777216}", "t");
-	ck_assert_uint_eq(policy->parse_ctx.limits.max_entries, 1000000);
-	ck_assert_uint_eq(policy->parse_ctx.limits.max_bytes, 16777216);
+	ck_assert_uint_eq(policy->limits.max_entries, 1000000);
+	ck_assert_uint_eq(policy->limits.max_bytes, 16777216);
 	ipallow_policy_free(&policy);
 	policy = load_ok("limits: {entries: 1, bytes: 1}", "t");
-	ck_assert_uint_eq(policy->parse_ctx.limits.max_entries, 1);
-	ck_assert_uint_eq(policy->parse_ctx.limits.max_bytes, 1);
+	ck_assert_uint_eq(policy->limits.max_entries, 1);
+	ck_assert_uint_eq(policy->limits.max_bytes, 1);
 	ipallow_policy_free(&policy);
 
 	/* a value of 4096 bytes is fine, 4097 is not */

@@ -2,6 +2,7 @@
    after the network decision, the exemptions, the policy keys and the
    log line. */
 #include "test-common.h"
+#include "test-check.h"
 #include "ipallow-decide.h"
 #include "ipallow-message.h"
 
@@ -53,7 +54,7 @@ static bool decide(struct ipallow_policy *policy, const char *service,
 	req.field_context = &f;
 	req.client_ip = test_addr(ip);
 	req.peer_ip = test_addr(peer);
-	return ipallow_decide(policy, &req, dec);
+	return test_check_once(policy, &req, dec);
 }
 
 START_TEST(test_marked_values)

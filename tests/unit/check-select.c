@@ -18,6 +18,7 @@ static const char policy_yaml[] =
 	"  \"*\": \"country:US, asn:64496\"\n";
 
 static struct ipallow_policy *policy;
+static struct ipallow_checker *checker;
 static unsigned int fake_lookups;
 
 /* 192.0.2.0/24 DE AS64500, 198.51.100.0/24 US, 203.0.113.0/24 AS64496,
@@ -67,6 +68,7 @@ static void setup(void)
 
 static void teardown(void)
 {
+	ipallow_checker_free(&checker);
 	ipallow_policy_free(&policy);
 }
 
@@ -109,8 +111,9 @@ static struct ipallow_policy *load_with_fake(void)
 	ck_assert_msg(ipallow_policy_load_buffer(
 		(const unsigned char *)yaml_nogeo, strlen(yaml_nogeo),
 		"test.yaml", &p, &error) == 0, "%s", error);
-	ck_assert_int_eq(ipallow_policy_set_geoip(p,
-		ipallow_geoip_create_fake(fake_lookup, NULL, true, true)), 0);
+	ipallow_policy_set_geoip(p,
+		ipallow_geoip_create_fake(fake_lookup, NULL, true, true));
+	ck_assert_int_eq(ipallow_checker_create(p, &checker), 0);
 	return p;
 }
 
@@ -229,7 +232,7 @@ START_TEST(test_select)
 	req.client_ip = test_addr(c->ip);
 	req.get_field = get_field;
 	req.field_context = &fields;
-	goes_on = ipallow_decide(policy, &req, &dec);
+	goes_on = ipallow_check(checker, &req, &dec);
 	ck_assert_msg(dec.result == c->result, "case %d: result %s, want %s",
 		      _i, ipallow_result_to_string(dec.result),
 		      ipallow_result_to_string(c->result));
@@ -258,31 +261,31 @@ START_TEST(test_lookup_only_when_needed)
 	/* the prefix matches: no lookup */
 	fake_lookups = 0;
 	req.client_ip = test_addr("192.0.2.1");
-	ck_assert(ipallow_decide(policy, &req, &dec));
+	ck_assert(ipallow_check(checker, &req, &dec));
 	ck_assert_uint_eq(fake_lookups, 0);
 	/* exempt network: no lookup */
 	req.client_ip = test_addr("10.1.1.1");
-	ck_assert(ipallow_decide(policy, &req, &dec));
+	ck_assert(ipallow_check(checker, &req, &dec));
 	ck_assert_uint_eq(fake_lookups, 0);
 	/* prefix missed, country entry: one lookup */
 	req.client_ip = test_addr("198.51.100.1");
-	ck_assert(ipallow_decide(policy, &req, &dec));
+	ck_assert(ipallow_check(checker, &req, &dec));
 	ck_assert_uint_eq(fake_lookups, 1);
 	/* a list without country entries never looks up */
 	fields.pairs = plain;
 	req.client_ip = test_addr("198.51.100.1");
-	ck_assert(!ipallow_decide(policy, &req, &dec));
+	ck_assert(!ipallow_check(checker, &req, &dec));
 	ck_assert_uint_eq(fake_lookups, 1);
 	ck_assert_ptr_null(dec.geoip_error);
 	/* a failed lookup is reported in the decision */
 	fields.pairs = pairs;
 	req.client_ip = test_addr("192.0.2.66");
-	ck_assert(ipallow_decide(policy, &req, &dec));	/* the prefix */
+	ck_assert(ipallow_check(checker, &req, &dec));	/* the prefix */
 	{
 		static const char *const de[] = { "allow_nets=country:DE", NULL };
 
 		fields.pairs = de;
-		ck_assert(!ipallow_decide(policy, &req, &dec));
+		ck_assert(!ipallow_check(checker, &req, &dec));
 		ck_assert_ptr_nonnull(dec.geoip_error);
 	}
 }
@@ -307,23 +310,23 @@ START_TEST(test_domain_lists_cached)
 	for (i = 0; i < 100; i++) {
 		snprintf(user, sizeof(user), "user%d@example.com", i);
 		req.user = user;
-		ck_assert(ipallow_decide(policy, &req, &dec));
+		ck_assert(ipallow_check(checker, &req, &dec));
 		/* the event's list_cache field: the first login compiles */
 		ck_assert_str_eq(ipallow_list_cache_to_string(dec.list_cache),
 				 i == 0 ? "miss" : "hit");
 	}
-	ipallow_cache_get_stats(policy->cache, &stats);
+	ipallow_checker_get_stats(checker, &stats);
 	ck_assert_uint_eq(stats.misses, 1);
 	ck_assert_uint_eq(stats.hits, 99);
 
 	/* no list looked up: an exempt network, an exempt service */
 	req.client_ip = test_addr("10.1.2.3");
-	ck_assert(ipallow_decide(policy, &req, &dec));
+	ck_assert(ipallow_check(checker, &req, &dec));
 	ck_assert_int_eq(dec.list_cache, IPALLOW_LIST_CACHE_NONE);
 	ck_assert_str_eq(ipallow_list_cache_to_string(dec.list_cache), "none");
 	req.client_ip = test_addr("192.0.2.1");
 	req.service = "lmtp";
-	ck_assert(ipallow_decide(policy, &req, &dec));
+	ck_assert(ipallow_check(checker, &req, &dec));
 	ck_assert_int_eq(dec.list_cache, IPALLOW_LIST_CACHE_NONE);
 }
 END_TEST
@@ -340,11 +343,11 @@ START_TEST(test_old_adapters)
 	req.service = "imap";
 	req.list_text = "198.51.100.0/24";
 	req.client_ip = test_addr("198.51.100.1");
-	ck_assert(ipallow_decide(policy, &req, &dec));
+	ck_assert(ipallow_check(checker, &req, &dec));
 	ck_assert_int_eq(dec.list_source, IPALLOW_LIST_SOURCE_FIELD);
 	req.list_text = NULL;
 	req.user = "x@example.com";
-	ck_assert(!ipallow_decide(policy, &req, &dec));
+	ck_assert(!ipallow_check(checker, &req, &dec));
 	ck_assert_str_eq(dec.list_name, "domains.example.com");
 }
 END_TEST
@@ -365,7 +368,7 @@ START_TEST(test_log_lines)
 	req.get_field = get_field;
 	req.field_context = &fields;
 	req.client_ip = test_addr("198.51.100.7");
-	ck_assert(!ipallow_decide(policy, &req, &dec));
+	ck_assert(!ipallow_check(checker, &req, &dec));
 	ck_assert_str_eq(ipallow_message_decision(&dec, &req, line, sizeof(line)),
 		"deny user=bob@example.com service=imap ip=198.51.100.7 "
 		"(invalid allow_nets_imap)");
@@ -384,7 +387,7 @@ START_TEST(test_log_lines)
 			"allow_nets=192.0.2.0/24", NULL };
 
 		fields.pairs = plain;
-		ck_assert(!ipallow_decide(policy, &req, &dec));
+		ck_assert(!ipallow_check(checker, &req, &dec));
 		ck_assert_str_eq(ipallow_message_decision(&dec, &req, line,
 						      sizeof(line)),
 			"deny user=bob@example.com service=imap "
@@ -399,7 +402,7 @@ START_TEST(test_log_lines)
 		fields.pairs = rep;
 		req.user = "bob@other.org";
 		req.client_ip = test_addr("192.0.2.66");
-		ck_assert(ipallow_decide(policy, &req, &dec));
+		ck_assert(ipallow_check(checker, &req, &dec));
 		ck_assert_str_eq(ipallow_message_decision(&dec, &req, line,
 						      sizeof(line)),
 			"report-only, would deny user=bob@other.org "
